@@ -1,0 +1,33 @@
+"""First run: build the starter model from bundled data when no model version exists yet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from .labels import DEFAULT_HEADS
+from .nlu.registry import Registry
+from .nlu.starter import DEFAULT_RECIPE, build_starter
+from .store import ModelVersion
+from .training_data import bundled_examples
+
+log = logging.getLogger(__name__)
+Progress = Callable[[dict], None]
+
+
+def ensure_label_sets(registry: Registry) -> None:
+    for head, labels in DEFAULT_HEADS.items():
+        registry.store.ensure_labels(head, labels)
+
+
+def build_starter_version(registry: Registry, progress: Progress | None = None, seed: int = 0,
+                          device: str = "cpu", activate: bool = True) -> ModelVersion:
+    """Train the starter into a staging folder and register it (activating it if asked)."""
+    emit = progress or (lambda event: None)
+    train, test = bundled_examples("train"), bundled_examples("test")
+    log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
+    with registry.staging() as staging:
+        metrics = build_starter(staging, train, test, recipe=DEFAULT_RECIPE, seed=seed, device=device, progress=emit)
+        params = {"recipe": metrics.get("recipe"), "seed": seed, "mode": "full"}
+        return registry.commit(staging, backbone="starter", parent=None, metrics=metrics, n_train=len(train),
+                               params=params, activate=activate)

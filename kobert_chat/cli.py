@@ -1,0 +1,271 @@
+"""Command line: every command is a thin wrapper over an engine function.
+
+Exit codes: 0 success, 2 bad usage or bad input (one clear line on stderr), 1 internal error
+(details in the log file), 130 training cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+from . import paths
+from .errors import KobertChatError, TrainingCancelled
+
+log = logging.getLogger("kobert_chat")
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="kobert-chat", description="Offline Korean chatbot on a KoBERT-style classifier.")
+    p.add_argument("--screenshot", metavar="FILE.png", help="start the app, save the main window to FILE.png, exit")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the device setting")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("chat", help="terminal chat on the same engine")
+
+    pr = sub.add_parser("predict", help="classify texts")
+    pr.add_argument("texts", nargs="+", metavar="TEXT")
+    pr.add_argument("--json", action="store_true")
+
+    tr = sub.add_parser("train", help="retrain (bundled data + your labels), or train a head from a file")
+    tr.add_argument("--data", type=Path, action="append", default=[], metavar="FILE")
+    tr.add_argument("--text-column", default="text")
+    tr.add_argument("--label-column", default="label")
+    tr.add_argument("--head", metavar="NAME")
+    tr.add_argument("--backbone", metavar="starter|kobert|PATH")
+    tr.add_argument("--mode", choices=["quick", "full"], default="quick")
+    tr.add_argument("--epochs", type=_positive_int)
+    tr.add_argument("--seed", type=int, default=0)
+    out = tr.add_mutually_exclusive_group()
+    out.add_argument("--out", type=Path, metavar="DIR")
+    out.add_argument("--activate", action="store_true", help="make it active if it is not worse than the current model")
+    tr.add_argument("--progress", choices=["jsonl", "text"], default="text")
+
+    ev = sub.add_parser("evaluate", help="score a model on a labeled file")
+    ev.add_argument("--data", type=Path, required=True, metavar="FILE")
+    ev.add_argument("--model", type=Path, metavar="DIR")
+    ev.add_argument("--head", metavar="NAME")
+    ev.add_argument("--text-column", default="text")
+    ev.add_argument("--label-column", default="label")
+    ev.add_argument("--json", action="store_true")
+
+    im = sub.add_parser("import", help="import labeled utterances and answers (CSV/TSV/JSONL)")
+    im.add_argument("file", type=Path)
+    ex = sub.add_parser("export", help="export your labeled utterances and answers (.csv or .jsonl)")
+    ex.add_argument("file", type=Path)
+
+    mo = sub.add_parser("models", help="model versions")
+    msub = mo.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    msub.add_parser("list")
+    act = msub.add_parser("activate")
+    act.add_argument("version")
+    msub.add_parser("rollback")
+    return p
+
+
+def _positive_int(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    log_file = _setup_logging()
+    try:
+        if args.command is None:
+            from ui.app import run_app  # the only place the engine side reaches for Qt
+
+            return run_app(screenshot=args.screenshot, device=args.device)
+        handler = {"chat": _chat, "predict": _predict, "train": _train, "evaluate": _evaluate,
+                   "import": _import, "export": _export, "models": _models}[args.command]
+        return handler(args)
+    except TrainingCancelled:
+        print("training cancelled; the active model is unchanged", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KobertChatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+    except Exception as e:  # noqa: BLE001 - last line of defence: log it, say where
+        log.error("internal error\n%s", traceback.format_exc())
+        print(f"internal error: {e!r} (details in {log_file})", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _setup_logging() -> Path:
+    log_file = paths.logs_dir() / "kobert-chat.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return log_file
+
+
+def _open_engine(args, progress: bool = True):
+    from .engine import ChatEngine
+
+    def show(event: dict) -> None:
+        if event.get("event") == "stage":
+            print(f"[starter] {event.get('message')}", file=sys.stderr)
+        elif event.get("event") == "epoch":
+            print(f"[starter] epoch {event['epoch']}: {json.dumps(event['val'])}", file=sys.stderr)
+
+    return ChatEngine.open(device=args.device, on_progress=show if progress else None)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+def _chat(args) -> int:
+    from .errors import InputError
+
+    engine = _open_engine(args)
+    cid = engine.new_conversation("터미널 대화")
+    print(f"kobert-chat ({engine.model_version}, {engine.device}). 끝내려면 /quit 또는 Ctrl+D.")
+    while True:
+        try:
+            text = input("나> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        if text.strip() in ("/quit", "/exit", "/q"):
+            return EXIT_OK
+        try:
+            reply = engine.reply(cid, text)
+        except InputError as e:
+            print(f"  ({e})")
+            continue
+        preds = reply.user.predictions
+        tags = "  ".join(f"{h}={p['label']} {p['confidence']:.2f}" for h, p in preds.items())
+        print(f"봇> {reply.bot.text}\n    [{tags}]")
+
+
+def _predict(args) -> int:
+    from .errors import InputError
+
+    texts = [t for t in args.texts]
+    if any(not t.strip() for t in texts):
+        raise InputError("empty TEXT: every text to predict must contain something")
+    engine = _open_engine(args)
+    results = engine.classifier.predict_many(texts)
+    if args.json:
+        rows = [{"text": t, **{h: p.to_dict() for h, p in r.items()}} for t, r in zip(texts, results, strict=True)]
+        print(json.dumps({"model_version": engine.model_version, "predictions": rows}, ensure_ascii=False))
+    else:
+        for text, r in zip(texts, results, strict=True):
+            tags = "  ".join(f"{h}={p.label} ({p.confidence:.2f})" for h, p in r.items())
+            print(f"{text}\t{tags}")
+    return EXIT_OK
+
+
+def _train(args) -> int:
+    from .training_job import TrainRequest, compact, run_training
+
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))  # Cancel in the app sends SIGTERM first
+    jsonl = args.progress == "jsonl"
+
+    def emit(event: dict) -> None:
+        if jsonl:
+            print(json.dumps(event, ensure_ascii=False), flush=True)
+        elif event.get("event") == "epoch":
+            print(f"epoch {event['epoch']}: loss {event['loss']} val {json.dumps(event['val'])} "
+                  f"(eta {event['eta_s']}s)", file=sys.stderr)
+        elif event.get("event") in ("stage", "data"):
+            print(json.dumps(event, ensure_ascii=False), file=sys.stderr)
+
+    request = TrainRequest(mode=args.mode, epochs=args.epochs, seed=args.seed, backbone=args.backbone,
+                           data=args.data, head=args.head, text_column=args.text_column,
+                           label_column=args.label_column, out=args.out, activate=args.activate,
+                           device=args.device or "auto")
+    try:
+        done = run_training(request, progress=emit, should_stop=lambda: stop["flag"])
+    except TrainingCancelled:
+        if jsonl:
+            print(json.dumps({"event": "cancelled"}), flush=True)
+        raise
+    except KobertChatError as e:
+        if jsonl:
+            print(json.dumps({"event": "error", "message": str(e)}, ensure_ascii=False), flush=True)
+        raise
+    if jsonl:
+        print(json.dumps(done, ensure_ascii=False), flush=True)
+    else:
+        print(json.dumps({k: (compact(v) if k in ("metrics", "current_metrics") else v) for k, v in done.items()
+                          if k != "event"}, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def _evaluate(args) -> int:
+    from .evaluate_file import evaluate_file
+
+    report = evaluate_file(args.data, model_dir=args.model, head=args.head, text_column=args.text_column,
+                           label_column=args.label_column, device=args.device or "auto")
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(f"model {report['model']}  head {report['head']}  n={report['n']}  rejected={report['rejected']}")
+        print(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}")
+        print(f"{'label':<16}{'prec':>8}{'recall':>8}{'f1':>8}{'n':>7}")
+        for label, m in report["per_label"].items():
+            print(f"{label:<16}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>7}")
+    return EXIT_OK
+
+
+def _import(args) -> int:
+    from .import_export import import_file
+
+    result = import_file(args.file)
+    print(f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
+          f"rejected {len(result.rejected)}")
+    for line, reason in result.rejected[:50]:
+        print(f"  line {line}: {reason}", file=sys.stderr)
+    if len(result.rejected) > 50:
+        print(f"  ... and {len(result.rejected) - 50} more", file=sys.stderr)
+    return EXIT_OK
+
+
+def _export(args) -> int:
+    from .import_export import export_file
+
+    utterances, answers = export_file(args.file)
+    print(f"exported {utterances} labeled utterances and {answers} answers to {args.file}")
+    return EXIT_OK
+
+
+def _models(args) -> int:
+    from .nlu.registry import Registry
+    from .store import Store
+
+    store = Store.open(paths.database_path())
+    try:
+        registry = Registry(store, paths.models_dir())
+        if args.models_command == "list":
+            versions = registry.versions()
+            if not versions:
+                print("no model versions yet (the first start builds the starter)")
+            for v in versions:
+                val = v.metrics.get("validation", {})
+                f1 = "  ".join(f"{h} F1 {m.get('macro_f1', 0):.3f}" for h, m in val.items())
+                print(f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}")
+        elif args.models_command == "activate":
+            print(f"active: {registry.activate(args.version).id}")
+        else:
+            print(f"rolled back; active: {registry.rollback().id}")
+    finally:
+        store.close()
+    return EXIT_OK

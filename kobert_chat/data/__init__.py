@@ -1,0 +1,1 @@
+"""Bundled Korean seed data and the import/export file formats."""

@@ -1,0 +1,205 @@
+"""ChatEngine: one call per user turn (classify -> choose answer -> log), plus labeling and model switching.
+
+Everything the CLI and the window do goes through here. Thread-safety: calls are serialised by
+one lock, so the UI may call from a worker thread while the GUI thread stays free.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import answer_choice, paths, safety
+from .bootstrap import build_starter_version, ensure_label_sets
+from .data.bundled import load_answers
+from .errors import InputError, ModelError
+from .nlu.inference import Classifier
+from .nlu.registry import Registry
+from .settings import Settings, load_settings, save_settings
+from .store import Message, ModelVersion, Store
+
+log = logging.getLogger(__name__)
+NO_ANSWER_TEXT = "음… 뭐라고 답해야 할지 모르겠어요. 조금 더 이야기해 줄래요?"
+
+
+@dataclass(frozen=True)
+class Reply:
+    user: Message
+    bot: Message
+    reason: str  # see answer_choice.Choice.reason
+    crisis: bool
+
+    @property
+    def fallback(self) -> bool:
+        return self.reason in ("low_confidence", "no_answer")
+
+
+class ChatEngine:
+    def __init__(self, home: Path, store: Store, registry: Registry, settings: Settings, classifier: Classifier | None):
+        self.home = home
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.classifier = classifier
+        self.model_warning: str | None = None  # set when the active model failed to load and we fell back
+        self._rng = random.Random()
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, home: Path | None = None, *, device: str | None = None,
+             on_progress: Callable[[dict], None] | None = None, load_model: bool = True) -> ChatEngine:
+        home = Path(home) if home else paths.data_home()
+        home.mkdir(parents=True, exist_ok=True)
+        store = Store.open(paths.database_path(home))
+        registry = Registry(store, paths.models_dir(home))
+        registry.sweep_staging()
+        ensure_label_sets(registry)
+        if store.answer_count() == 0:
+            store.seed_answers([_answer_dict(a) for a in load_answers()])
+        settings = load_settings(paths.settings_path(home))
+        if device:
+            settings.device = device
+        engine = cls(home, store, registry, settings, None)
+        if load_model:
+            engine.load_active_model(on_progress)
+        return engine
+
+    # -- models --------------------------------------------------------------------------------
+    def load_active_model(self, on_progress: Callable[[dict], None] | None = None) -> None:
+        """Load the active version; on a fresh home build the starter; on a broken one fall back to an older one."""
+        with self._lock:
+            active = self.registry.active()
+            if active is None and not self.registry.versions():
+                active = build_starter_version(self.registry, on_progress, device="cpu")
+            candidates = ([active] if active else []) + [v for v in self.registry.versions() if not active or v.id != active.id]
+            errors = []
+            for version in candidates:
+                try:
+                    self.classifier = Classifier.load(Path(version.path), self.settings.device, version.id)
+                except ModelError as e:
+                    errors.append(f"{version.id}: {e}")
+                    log.error("model %s failed to load: %s", version.id, e)
+                    continue
+                if active is None or version.id != active.id:
+                    self.registry.activate(version.id)
+                    self.model_warning = (f"모델 {active.id if active else '?'}을(를) 불러오지 못해 {version.id}(으)로 "
+                                          f"되돌렸어요: {errors[0] if errors else ''}")
+                return
+            raise ModelError("no model version could be loaded: " + "; ".join(errors))
+
+    @property
+    def model_version(self) -> str | None:
+        return self.classifier.version if self.classifier else None
+
+    @property
+    def device(self) -> str:
+        return str(self.classifier.device) if self.classifier else self.settings.device
+
+    def activate(self, version_id: str) -> ModelVersion:
+        with self._lock:
+            version = self.registry.get(version_id)
+            classifier = Classifier.load(Path(version.path), self.settings.device, version.id)  # load before switching
+            self.registry.activate(version_id)
+            self.classifier = classifier
+            return self.registry.get(version_id)
+
+    def rollback(self) -> ModelVersion:
+        with self._lock:
+            version = self.registry.rollback()
+            self.classifier = Classifier.load(Path(version.path), self.settings.device, version.id)
+            return version
+
+    def discard(self, version_id: str) -> None:
+        with self._lock:
+            self.registry.discard(version_id)
+
+    # -- chat ----------------------------------------------------------------------------------
+    def reply(self, conversation_id: int, text: str) -> Reply:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("메시지가 비어 있어요 (empty message): type something to send")
+        with self._lock:
+            self.store.conversation(conversation_id)  # clear error before any work if it is gone
+            if self.classifier is None:
+                self.load_active_model()
+            crisis = safety.is_crisis(text)
+            heads = self.classifier.predict(text)
+            intent, emotion = heads.get("intent"), heads.get("emotion")
+            choice = answer_choice.choose(
+                self.store.answers(enabled_only=True),
+                intent=intent.label if intent else None,
+                emotion=emotion.label if emotion else None,
+                intent_confidence=intent.confidence if intent else 0.0,
+                intent_margin=intent.margin if intent else 0.0,
+                threshold=self.settings.threshold,
+                margin=self.settings.margin,
+                rng=self._rng,
+                previous_answer_id=self._previous_answer_id(conversation_id),
+                crisis=crisis,
+            )
+            bot_text = choice.answer.text if choice.answer else NO_ANSWER_TEXT
+            user, bot = self.store.log_turn(
+                conversation_id, text, {h: p.to_dict() for h, p in heads.items()}, self.model_version,
+                bot_text, choice.answer.id if choice.answer else None,
+            )
+            return Reply(user, bot, choice.reason, crisis)
+
+    def _previous_answer_id(self, conversation_id: int) -> int | None:
+        count = self.store.message_count(conversation_id)
+        recent = self.store.messages(conversation_id, offset=max(0, count - 2), limit=2)
+        bots = [m for m in recent if m.role == "bot"]
+        return bots[-1].answer_id if bots else None
+
+    def new_conversation(self, title: str = "새 대화") -> int:
+        with self._lock:
+            return self.store.create_conversation(title).id
+
+    # -- labeling ------------------------------------------------------------------------------
+    def label_sets(self) -> dict[str, list[tuple[str, str]]]:
+        return self.store.label_sets()
+
+    def label(self, message_id: int, head: str, value: str) -> Message:
+        with self._lock:
+            sets = self.store.label_sets()
+            if head not in sets:
+                raise InputError(f"unknown label head {head!r}; known: {', '.join(sets)}")
+            if value not in {lab for lab, _ in sets[head]}:
+                raise InputError(f"unknown {head} label {value!r}")
+            if self.store.message(message_id).role != "user":
+                raise InputError("only user messages can be labeled")
+            return self.store.set_label(message_id, head, value, source="user")
+
+    def confirm(self, message_id: int, head: str) -> Message:
+        """Mark the model's prediction for this head as right."""
+        with self._lock:
+            message = self.store.message(message_id)
+            predicted = (message.predictions.get(head) or {}).get("label")
+            if message.role != "user" or not predicted:
+                raise InputError("this message has no prediction to confirm")
+            return self.store.set_label(message_id, head, predicted, source="confirmed")
+
+    def new_label_count(self) -> int:
+        with self._lock:
+            last = self.store.last_training_run("succeeded")
+            return self.store.labels_since(last.finished_at if last else None)
+
+    # -- settings ------------------------------------------------------------------------------
+    def save_settings(self, settings: Settings) -> None:
+        with self._lock:
+            device_changed = settings.device != self.settings.device
+            save_settings(paths.settings_path(self.home), settings)
+            self.settings = settings
+            if device_changed and self.classifier is not None:
+                self.load_active_model()
+
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()
+
+
+def _answer_dict(row) -> dict:
+    return {"kind": row.kind, "intent": row.intent or None, "emotion": row.emotion or None, "text": row.text,
+            "weight": row.weight}

@@ -1,0 +1,113 @@
+"""Inference: device choice, one thread-safe `predict` for chat, batched `predict_many`."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .model import KoBertClassifier
+from .model_io import load_model
+from .ngrams import ngram_batch
+from .tokenizer import KoBertTokenizer, pad
+
+
+@dataclass(frozen=True)
+class HeadPrediction:
+    label: str
+    confidence: float
+    top: list[tuple[str, float]]  # best first, up to 3
+
+    @property
+    def margin(self) -> float:
+        return self.top[0][1] - self.top[1][1] if len(self.top) > 1 else self.top[0][1]
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "confidence": round(self.confidence, 4), "top": [[lab, round(p, 4)] for lab, p in self.top]}
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    choice = (choice or "auto").lower()
+    if choice == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if choice not in ("cpu", "cuda", "mps") and not choice.startswith("cuda:"):
+        raise InputError(f"unknown device {choice!r}: use auto, cpu, cuda or mps")
+    if choice.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("device cuda was requested but no CUDA GPU is available; use auto or cpu")
+    return torch.device(choice)
+
+
+@torch.inference_mode()
+def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
+                  device: torch.device | str = "cpu", batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Softmax probabilities per head, each (N, n_labels), in the order of `texts`.
+
+    Sorting by length first means each batch pads to similar lengths: far less wasted compute.
+    """
+    model.eval()
+    device = torch.device(device)
+    encoded = [tokenizer.encode(t) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    buckets = model.heads_config.ngram_buckets
+    out = {h: np.zeros((len(texts), len(labels)), dtype=np.float32) for h, labels in model.heads_config.heads.items()}
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        batch = pad([encoded[i] for i in idx]).to(device, non_blocking=True)
+        grams = ngram_batch([texts[i] for i in idx], buckets).to(device, non_blocking=True) if buckets else None
+        with autocast:
+            logits = model(batch, grams)
+        for head, lg in logits.items():
+            out[head][idx] = torch.softmax(lg.float(), dim=-1).cpu().numpy()
+    return out
+
+
+class Classifier:
+    """A loaded model version. `predict` is safe to call from several threads."""
+
+    def __init__(self, model: KoBertClassifier, tokenizer: KoBertTokenizer, device: torch.device, version: str | None = None):
+        self.model = model.to(device).eval()
+        self.tokenizer = tokenizer
+        self.device = device
+        self.version = version
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads during forward
+
+    @classmethod
+    def load(cls, folder: Path, device: str = "auto", version: str | None = None) -> Classifier:
+        dev = resolve_device(device)
+        model, tokenizer = load_model(folder, dev)
+        return cls(model, tokenizer, dev, version)
+
+    @property
+    def heads(self) -> dict[str, list[str]]:
+        return self.model.heads_config.heads
+
+    def predict(self, text: str) -> dict[str, HeadPrediction]:
+        return self.predict_many([text])[0]
+
+    def predict_many(self, texts: Sequence[str], batch_size: int = 64) -> list[dict[str, HeadPrediction]]:
+        if not texts:
+            return []
+        with self._lock:
+            probs = probabilities(self.model, self.tokenizer, texts, self.device, batch_size)
+        results = []
+        for i in range(len(texts)):
+            row = {}
+            for head, labels in self.heads.items():
+                p = probs[head][i]
+                best = np.argsort(-p)[:3]
+                top = [(labels[j], float(p[j])) for j in best]
+                row[head] = HeadPrediction(top[0][0], top[0][1], top)
+            results.append(row)
+        return results
+

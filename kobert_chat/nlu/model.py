@@ -1,0 +1,126 @@
+"""The classifier: a transformers BertModel encoder plus one linear head per label set.
+
+    text --tokenizer--> input_ids (B, T) --BertModel--> hidden (B, T, H) --masked mean--> (B, H)
+    text --char n-grams--> EmbeddingBag (B, D)  [optional side channel, see ngrams.py]
+    concat (B, H + D) --dropout--> one nn.Linear per head --> logits (B, n_labels)
+
+Heads are data (`heads = {"intent": [...], "emotion": [...]}`): adding a label or a head grows the
+matching Linear and keeps every trained weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from transformers import BertConfig, BertModel
+
+from .ngrams import NgramBatch
+from .tokenizer import Batch
+
+
+@dataclass
+class HeadsConfig:
+    heads: dict[str, list[str]] = field(default_factory=dict)  # head name -> label ids, in logit order
+    ngram_buckets: int = 0  # 0 disables the n-gram side channel (e.g. for real KoBERT)
+    ngram_dim: int = 128
+    dropout: float = 0.1
+    pooling: str = "mean"  # "mean" over real tokens, or "cls"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> HeadsConfig:
+        known = {k: d[k] for k in ("heads", "ngram_buckets", "ngram_dim", "dropout", "pooling") if k in d}
+        return cls(**known)
+
+
+class KoBertClassifier(nn.Module):
+    def __init__(self, bert_config: BertConfig, heads_config: HeadsConfig):
+        super().__init__()
+        self.bert_config = bert_config
+        self.heads_config = heads_config
+        self.encoder = BertModel(bert_config, add_pooling_layer=False)
+        hc = heads_config
+        self.ngram = nn.EmbeddingBag(hc.ngram_buckets, hc.ngram_dim, mode="sum") if hc.ngram_buckets else None
+        if self.ngram is not None:
+            nn.init.normal_(self.ngram.weight, std=0.02)
+        self.dropout = nn.Dropout(hc.dropout)
+        self.heads = nn.ModuleDict({name: self._new_head(len(labels)) for name, labels in hc.heads.items()})
+
+    @property
+    def feature_dim(self) -> int:
+        extra = self.heads_config.ngram_dim if self.ngram is not None else 0
+        return self.bert_config.hidden_size + extra
+
+    def _new_head(self, n_labels: int) -> nn.Linear:
+        head = nn.Linear(self.feature_dim, n_labels)
+        nn.init.normal_(head.weight, std=0.02)
+        nn.init.zeros_(head.bias)
+        return head
+
+    def encode(self, batch: Batch) -> torch.Tensor:
+        """Encoder features (B, H): what the quick mode caches."""
+        out = self.encoder(
+            input_ids=batch.input_ids, attention_mask=batch.attention_mask, token_type_ids=batch.token_type_ids
+        ).last_hidden_state  # (B, T, H)
+        if self.heads_config.pooling == "cls":
+            return out[:, 0]
+        mask = batch.attention_mask.unsqueeze(-1).to(out.dtype)  # (B, T, 1)
+        return (out * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (B, H)
+
+    def head_logits(self, encoded: torch.Tensor, ngrams: NgramBatch | None) -> dict[str, torch.Tensor]:
+        feats = encoded
+        if self.ngram is not None:
+            if ngrams is None:
+                raise ValueError("this model uses n-gram features; pass an NgramBatch")
+            bag = self.ngram(ngrams.ids, ngrams.offsets, per_sample_weights=ngrams.weights)  # (B, D)
+            feats = torch.cat([encoded, bag.to(encoded.dtype)], dim=-1)  # (B, H + D)
+        feats = self.dropout(feats)
+        return {name: head(feats) for name, head in self.heads.items()}  # each (B, n_labels)
+
+    def forward(self, batch: Batch, ngrams: NgramBatch | None = None) -> dict[str, torch.Tensor]:
+        return self.head_logits(self.encode(batch), ngrams)
+
+    # -- growing the label space without starting over ---------------------------------------
+    def ensure_labels(self, head: str, labels: list[str]) -> list[str]:
+        """Add a head or new labels to a head; returns the labels that were added."""
+        device = next(self.parameters()).device
+        current = self.heads_config.heads.get(head)
+        if current is None:
+            self.heads_config.heads[head] = list(labels)
+            self.heads[head] = self._new_head(len(labels)).to(device)
+            return list(labels)
+        added = [lab for lab in labels if lab not in current]
+        if added:
+            old = self.heads[head]
+            grown = self._new_head(len(current) + len(added)).to(device)
+            with torch.no_grad():
+                grown.weight[: len(current)] = old.weight
+                grown.bias[: len(current)] = old.bias
+            self.heads[head] = grown
+            current.extend(added)
+        return added
+
+    def freeze_encoder(self, frozen: bool = True) -> None:
+        for p in self.encoder.parameters():
+            p.requires_grad = not frozen
+
+
+def starter_bert_config(vocab_size: int, *, layers: int = 4, hidden: int = 256, heads: int = 4,
+                        max_positions: int = 128) -> BertConfig:
+    """A small BERT in KoBERT's family: same embeddings layout, pad id and token types."""
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden * 4,
+        max_position_embeddings=max_positions,
+        type_vocab_size=2,
+        pad_token_id=1,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )

@@ -1,0 +1,70 @@
+"""Hashed character n-grams: a bag-of-n-grams side channel for the classifier.
+
+Why: on a few thousand chat lines a from-scratch BERT lands just under a char n-gram TF-IDF +
+logistic regression baseline (see DESIGN.md). Feeding the same n-grams into the heads lets one
+model keep both strengths. Hashing is crc32 (stable across runs and machines, unlike hash()).
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+MAX_CHARS = 512  # n-grams come from the head of very long messages only
+
+
+@dataclass
+class NgramBatch:
+    ids: torch.Tensor  # (N,) flat bucket ids for the whole batch
+    offsets: torch.Tensor  # (B,) start of each sample in ids
+    weights: torch.Tensor  # (N,) per-id weight; each sample's weights have unit L2 norm
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> NgramBatch:
+        return NgramBatch(*(t.to(device, non_blocking=non_blocking) for t in (self.ids, self.offsets, self.weights)))
+
+
+def char_ngrams(text: str, n_min: int = 1, n_max: int = 4) -> list[str]:
+    text = unicodedata.normalize("NFC", text)[:MAX_CHARS].lower()
+    padded = f" {' '.join(text.split())} "  # word-boundary markers, whitespace folded
+    grams = []
+    for n in range(n_min, n_max + 1):
+        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return [g for g in grams if g.strip()]
+
+
+def hashed_counts(text: str, buckets: int) -> dict[int, float]:
+    counts: dict[int, float] = {}
+    for gram in char_ngrams(text):
+        bucket = zlib.crc32(gram.encode("utf-8")) % buckets
+        counts[bucket] = counts.get(bucket, 0.0) + 1.0
+    return counts
+
+
+def ngram_batch(texts: Sequence[str], buckets: int) -> NgramBatch:
+    ids: list[int] = []
+    weights: list[float] = []
+    offsets: list[int] = []
+    for text in texts:
+        offsets.append(len(ids))
+        counts = hashed_counts(text, buckets)
+        if not counts:  # EmbeddingBag wants a non-empty bag; a zero weight adds nothing
+            ids.append(0)
+            weights.append(0.0)
+            continue
+        # sublinear tf, then L2-normalise: the same shaping that makes TF-IDF + LR strong
+        vals = {k: 1.0 + math.log(v) for k, v in counts.items()}
+        norm = sum(v * v for v in vals.values()) ** 0.5 or 1.0
+        for k, v in vals.items():
+            ids.append(k)
+            weights.append(v / norm)
+    return NgramBatch(
+        torch.tensor(ids, dtype=torch.long),
+        torch.tensor(offsets, dtype=torch.long),
+        torch.tensor(weights, dtype=torch.float32),
+    )
+

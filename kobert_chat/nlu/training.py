@@ -1,0 +1,303 @@
+"""The one training path, used by the CLI, the app's retrain button (via a child process) and bench/.
+
+Multi-task: every example may carry labels for some heads; missing ones are masked out of the loss.
+Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, caches its features once and
+trains only the heads (seconds on CPU). Early stopping keeps the epoch with the best mean
+validation macro-F1 over heads.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import InputError, TrainingCancelled
+from .evaluation import classification_report
+from .inference import probabilities
+from .model import KoBertClassifier
+from .ngrams import NgramBatch, ngram_batch
+from .tokenizer import KoBertTokenizer, pad
+
+IGNORE = -100
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class Example:
+    text: str
+    labels: dict[str, str]  # head -> label id; heads without a label are masked
+    weight: float = 1.0  # user labels are weighted up so a few corrections matter
+
+
+@dataclass
+class TrainConfig:
+    mode: str = "full"  # "full" | "quick"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 5e-4  # encoder learning rate: ~5e-4 for the small starter, ~5e-5 for real KoBERT
+    head_lr: float = 3e-3  # heads and n-gram bag learn from scratch, so faster
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    patience: int = 3  # epochs without validation gain before stopping
+    val_fraction: float = 0.1
+    seed: int = 0
+    max_length: int = 64
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    model: KoBertClassifier
+    metrics: dict[str, dict]  # head -> classification_report on the validation split (best epoch)
+    best_epoch: int
+    n_train: int
+    n_val: int
+    history: list[dict] = field(default_factory=list)
+    val_examples: list[Example] = field(default_factory=list)
+
+
+def stratified_split(examples: Sequence[Example], val_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+    """Validation takes val_fraction of every (intent or first head) label group, at least one of groups >= 3."""
+    groups: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        key = ex.labels.get("intent") or next(iter(sorted(ex.labels.items())), ("", ""))[1]
+        groups[key].append(ex)
+    rng = random.Random(seed)
+    train, val = [], []
+    for key in sorted(groups):
+        items = groups[key][:]
+        rng.shuffle(items)
+        k = int(round(len(items) * val_fraction))
+        if k == 0 and len(items) >= 3 and val_fraction > 0:
+            k = 1
+        val.extend(items[:k])
+        train.extend(items[k:])
+    return train, val
+
+
+def train(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    examples: Sequence[Example],
+    config: TrainConfig,
+    *,
+    val_examples: Sequence[Example] | None = None,
+    device: torch.device | str = "cpu",
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    emit = progress or (lambda event: None)
+    stop = should_stop or (lambda: False)
+    device = torch.device(device)
+    if config.mode not in ("quick", "full"):
+        raise InputError(f"unknown training mode {config.mode!r}: use quick or full")
+    _seed_everything(config.seed)
+    examples = [ex for ex in examples if ex.text.strip() and ex.labels]
+    if val_examples is None:
+        train_set, val_set = stratified_split(examples, config.val_fraction, config.seed)
+    else:
+        train_set, val_set = list(examples), list(val_examples)
+    if not train_set:
+        raise InputError("no labeled examples to train on")
+    _check_labels(model, train_set + val_set)
+    model.to(device)
+
+    targets = _targets(model, train_set)
+    class_weights = _class_weights(model, targets, device)
+    sample_w = torch.tensor([ex.weight for ex in train_set], dtype=torch.float32)
+    quick = config.mode == "quick"
+    model.freeze_encoder(quick)
+    features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
+    encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
+
+    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    optimizer = _optimizer(model, config)
+    scheduler = _warmup_linear(optimizer, int(total_steps * config.warmup_ratio), total_steps)
+    emit({"event": "start", "mode": config.mode, "epochs": config.epochs, "total_steps": total_steps,
+          "n_train": len(train_set), "n_val": len(val_set)})
+
+    best_score, best_state, best_epoch, best_metrics = -1.0, None, 0, {}
+    history: list[dict] = []
+    bad_epochs, step, started = 0, 0, time.monotonic()
+    rng = np.random.default_rng(config.seed)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        if quick:
+            model.encoder.eval()  # frozen encoder: no dropout noise in cached features
+        order = rng.permutation(len(train_set))
+        epoch_loss, last_emit = 0.0, 0.0
+        for b in range(steps_per_epoch):
+            if stop():
+                raise TrainingCancelled("training was cancelled")
+            idx = order[b * config.batch_size : (b + 1) * config.batch_size].tolist()
+            grams = _grams(model, [train_set[i].text for i in idx], device)
+            if quick:
+                logits = model.head_logits(features[idx].to(device), grams)
+            else:
+                batch = pad([encoded[i] for i in idx]).to(device, non_blocking=True)
+                logits = model(batch, grams)
+            loss = _loss(logits, {h: t[idx].to(device) for h, t in targets.items()}, sample_w[idx].to(device), class_weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            epoch_loss += loss.item()
+            now = time.monotonic()
+            if now - last_emit > 0.5 or b == steps_per_epoch - 1:
+                last_emit = now
+                eta = (now - started) / step * (total_steps - step)
+                emit({"event": "step", "epoch": epoch, "step": step, "total_steps": total_steps,
+                      "loss": round(loss.item(), 4), "eta_s": round(eta, 1)})
+        metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
+        score = mean_macro_f1(metrics) if metrics else -epoch_loss  # no validation: lower loss is better
+        summary = {h: {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4)} for h, m in metrics.items()}
+        eta = (time.monotonic() - started) / step * (total_steps - step)
+        record = {"event": "epoch", "epoch": epoch, "loss": round(epoch_loss / steps_per_epoch, 4), "val": summary,
+                  "eta_s": round(eta, 1)}
+        history.append(record)
+        emit(record)
+        if score > best_score + 1e-4:
+            best_score, best_epoch, best_metrics, bad_epochs = score, epoch, metrics, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+            if bad_epochs >= config.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.freeze_encoder(False)
+    model.eval()
+    return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
+
+
+def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
+                      device: torch.device | str = "cpu") -> dict[str, dict]:
+    """Per-head report over the examples that carry a label for that head."""
+    if not examples:
+        return {}
+    probs = probabilities(model, tokenizer, [ex.text for ex in examples], device)
+    reports = {}
+    for head, labels in model.heads_config.heads.items():
+        rows = [i for i, ex in enumerate(examples) if head in ex.labels]
+        if not rows:
+            continue
+        y_true = [examples[i].labels[head] for i in rows]
+        y_pred = [labels[j] for j in probs[head][rows].argmax(1)]
+        reports[head] = classification_report(y_true, y_pred, labels)
+    return reports
+
+
+def mean_macro_f1(metrics: dict[str, dict]) -> float:
+    return float(np.mean([m["macro_f1"] for m in metrics.values()])) if metrics else 0.0
+
+
+# -- pieces ------------------------------------------------------------------------------------
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def _check_labels(model: KoBertClassifier, examples: Sequence[Example]) -> None:
+    heads = model.heads_config.heads
+    for ex in examples:
+        for head, label in ex.labels.items():
+            if head not in heads:
+                raise InputError(f"label for unknown head {head!r}; known heads: {', '.join(heads)}")
+            if label not in heads[head]:
+                raise InputError(f"unknown {head} label {label!r} (text: {ex.text[:30]!r})")
+
+
+def _targets(model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, torch.Tensor]:
+    out = {}
+    for head, labels in model.heads_config.heads.items():
+        index = {lab: i for i, lab in enumerate(labels)}
+        out[head] = torch.tensor([index[ex.labels[head]] if head in ex.labels else IGNORE for ex in examples])
+    return out
+
+
+def _class_weights(model: KoBertClassifier, targets: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    """Square-root inverse frequency: rare labels count more, without letting a 3-example label dominate."""
+    weights = {}
+    for head, labels in model.heads_config.heads.items():
+        counts = Counter(t for t in targets[head].tolist() if t != IGNORE)
+        n = sum(counts.values()) or 1
+        w = [math.sqrt(n / (len(labels) * counts[i])) if counts.get(i) else 1.0 for i in range(len(labels))]
+        weights[head] = torch.tensor(w, dtype=torch.float32, device=device)
+    return weights
+
+
+def _loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], sample_w: torch.Tensor,
+          class_w: dict[str, torch.Tensor]) -> torch.Tensor:
+    total = torch.zeros((), device=sample_w.device)
+    for head, lg in logits.items():
+        t = targets[head]
+        mask = t != IGNORE
+        if not mask.any():
+            continue
+        per = nn.functional.cross_entropy(lg.float(), t.clamp(min=0), weight=class_w[head], reduction="none")  # (B,)
+        w = sample_w * mask
+        total = total + (per * w).sum() / w.sum()
+    return total
+
+
+def _optimizer(model: KoBertClassifier, config: TrainConfig) -> torch.optim.Optimizer:
+    # No weight decay on biases and LayerNorm: decaying them only hurts (BERT recipe).
+    decay, no_decay, fresh = [], [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if not name.startswith("encoder."):
+            fresh.append(p)
+        elif p.ndim < 2 or "LayerNorm" in name:
+            no_decay.append(p)
+        else:
+            decay.append(p)
+    groups = [
+        {"params": decay, "lr": config.lr, "weight_decay": config.weight_decay},
+        {"params": no_decay, "lr": config.lr, "weight_decay": 0.0},
+        {"params": fresh, "lr": config.head_lr, "weight_decay": config.weight_decay},
+    ]
+    return torch.optim.AdamW([g for g in groups if g["params"]])
+
+
+def _warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+@torch.no_grad()  # not inference_mode: these tensors feed autograd later
+def _cached_features(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
+                     device: torch.device, batch_size: int = 64) -> torch.Tensor:
+    model.eval()
+    encoded = [tokenizer.encode(t) for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    feats = torch.zeros((len(texts), model.bert_config.hidden_size))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        feats[idx] = model.encode(pad([encoded[i] for i in idx]).to(device)).float().cpu()
+    return feats
+
+
+def _grams(model: KoBertClassifier, texts: Sequence[str], device: torch.device) -> NgramBatch | None:
+    buckets = model.heads_config.ngram_buckets
+    return ngram_batch(texts, buckets).to(device) if buckets else None

@@ -1,0 +1,68 @@
+"""Where user data lives. KOBERT_CHAT_HOME moves all of it (tests rely on this)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "kobert-chat"
+HOME_ENV = "KOBERT_CHAT_HOME"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def location_file() -> Path:
+    """Remembers a data folder the user moved in Settings (it cannot live inside the data folder)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "location.json"
+
+
+def data_home() -> Path:
+    """KOBERT_CHAT_HOME, else the folder chosen in Settings, else the platform's user data dir."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        home = Path(env).expanduser()
+    else:
+        home = _chosen_home() or default_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def set_chosen_home(folder: Path | None) -> None:
+    """Used by Settings; takes effect at the next start. None returns to the default."""
+    from . import atomic
+
+    atomic.write_text(location_file(), json.dumps({"data_dir": str(folder) if folder else None}))
+
+
+def _chosen_home() -> Path | None:
+    try:
+        chosen = json.loads(location_file().read_text(encoding="utf-8")).get("data_dir")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(chosen).expanduser() if chosen else None
+
+
+def database_path(home: Path | None = None) -> Path:
+    return (home or data_home()) / "kobert-chat.db"
+
+
+def models_dir(home: Path | None = None) -> Path:
+    d = (home or data_home()) / "models"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def logs_dir(home: Path | None = None) -> Path:
+    d = (home or data_home()) / "logs"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def settings_path(home: Path | None = None) -> Path:
+    return (home or data_home()) / "settings.json"

@@ -1,0 +1,138 @@
+"""The connection the Store's parts share: one lock, one transaction helper, one clock, JSON helpers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kobert_chat.errors import InputError
+
+
+class StoreCore:
+    """Base of Store. Every statement runs under `_lock`, so one Store may be shared by the UI
+    thread and a worker thread; separate processes coordinate through SQLite's own locks."""
+
+    path: Path
+    _db: Database
+
+    def __init__(self, db: Database, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._lock = threading.RLock()
+        self._last_now: datetime | None = None
+        self._closed = False
+        # fold(text): Unicode case folding for search, beyond the ASCII-only folding LIKE does.
+        db.register_function(casefold, deterministic=True, name="fold")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._db.close()
+
+    def __enter__(self) -> StoreCore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all. Nested use becomes a savepoint."""
+        with self._lock:
+            conn = self._db.conn
+            if conn.in_transaction:
+                with self._db.atomic():
+                    yield
+                return
+            # IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
+            # write can fail at once with SQLITE_BUSY instead of waiting out busy_timeout.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    # -- reading -----------------------------------------------------------------------------
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            keys = [d[0] for d in cursor.description]
+            return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+    def _row(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()[0]
+
+    def _execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    # -- values ------------------------------------------------------------------------------
+    def _now(self) -> str:
+        """ISO-8601 UTC with microseconds, strictly increasing within this Store so that
+        'labels since <timestamp>' never misses a label written in the same microsecond."""
+        with self._lock:
+            now = datetime.now(timezone.utc)
+            if self._last_now is not None and now <= self._last_now:
+                now = self._last_now + timedelta(microseconds=1)
+            self._last_now = now
+            return now.isoformat(timespec="microseconds")
+
+
+def casefold(text: str | None) -> str:
+    return (text or "").casefold()
+
+
+def normalize_timestamp(ts: str) -> str:
+    """Any ISO-8601 timestamp -> our stored form, so string comparison orders correctly."""
+    if not isinstance(ts, str):
+        raise InputError(f"A timestamp must be ISO-8601 text, not {type(ts).__name__}.")
+    try:
+        # Python 3.10's fromisoformat does not read a trailing "Z".
+        parsed = datetime.fromisoformat(ts[:-1] + "+00:00" if ts.endswith("Z") else ts)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"'{ts}' is not an ISO-8601 timestamp.") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def to_json(value: Any, what: str, *, sort_keys: bool = False) -> str:
+    """JSON text that SQLite's json_extract can always read (no NaN), non-ASCII kept readable."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=sort_keys)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{what} must be plain JSON data (numbers must be finite): {exc}") from exc
+
+
+def from_json(text: str | None) -> Any:
+    return json.loads(text) if text else {}
+
+
+def check_text(text: object, what: str) -> str:
+    """Text SQLite can store exactly: a str that encodes to UTF-8 (lone surrogates cannot)."""
+    if not isinstance(text, str):
+        raise InputError(f"{what} must be text, not {type(text).__name__}.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{what} contains characters that cannot be saved (invalid Unicode).") from exc
+    return text

@@ -1,0 +1,123 @@
+"""Store: the one object that reads and writes kobert-chat's SQLite file.
+
+Opening is careful because the file holds the user's history: an existing file is first inspected
+through a read-only, immutable connection, and only a SQLite database that passes
+`PRAGMA quick_check` and whose schema version we understand is ever opened for writing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from kobert_chat.errors import StoreError
+
+from .answers import AnswersMixin
+from .chat import ChatMixin
+from .examples import ExamplesMixin
+from .migrations import MIGRATIONS, Migration, migrate, newer_version_message, schema_version
+from .models import ModelsMixin
+
+BUSY_TIMEOUT_S = 5.0  # the training child process and the app share the file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (the named constants need Python 3.11)
+
+
+class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin):
+    """Conversations, messages and labels, answers, model versions, training runs, examples.
+
+    One Store may be used from several threads (statements are serialized by a lock); several
+    processes may open the same file (WAL, busy timeout). Use `with store.transaction():` to make
+    several calls one atomic write."""
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Store:
+        """Open or create the database at `path` and bring its schema up to date.
+
+        `migrations` is for tests; the app always uses MIGRATIONS.
+        Raises StoreError, leaving the file untouched, when it is not a SQLite database, is
+        damaged, or was written by a newer kobert-chat."""
+        path = Path(path)
+        _inspect_existing(path, len(migrations))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            db = Database(conn, execute_plugins=False)
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute("PRAGMA foreign_keys = ON")
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise StoreError(f"Could not switch {path} to write-ahead logging; is the folder read-only?")
+            db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses at most the last commit
+            store = cls(db, path)
+            with store.transaction():
+                migrate(db, migrations, path)
+            return store
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise StoreError(
+                f"Could not open the database {path}: {exc}. If another kobert-chat is busy with it, "
+                f"try again; otherwise keep a copy of the file as a backup before anything else."
+            ) from exc
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return schema_version(self._db)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Store {self.path}>"
+
+
+def _inspect_existing(path: Path, known_version: int) -> None:
+    """Refuse a file we must not write to, without changing it or creating files beside it."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError(f"The database path {path} is not a file; move it aside or choose another home.")
+    with path.open("rb") as f:
+        header = f.read(len(_SQLITE_MAGIC))
+    if not header:
+        return  # an empty file is an empty SQLite database; nothing to lose
+    if header != _SQLITE_MAGIC:
+        raise StoreError(
+            f"The file {path} is not a SQLite database, so kobert-chat will not touch it; "
+            f"move it aside (keep a copy if it matters) and start again."
+        )
+    # immutable=1 creates no -wal/-shm files and takes no locks. If a -wal file exists, its
+    # newest pages matter, so read through it (the files already exist; nothing new appears).
+    wal = path.with_name(path.name + "-wal")
+    uri = path.resolve().as_uri() + ("?mode=ro" if wal.exists() else "?mode=ro&immutable=1")
+    try:
+        check = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            problems = [row[0] for row in check.execute("PRAGMA quick_check").fetchall()]
+            found = check.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            check.close()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
+            raise StoreError(f"The database {path} is busy in another program; try again.") from exc
+        problems, found = [str(exc)], 0
+    if problems != ["ok"]:
+        # quick_check reports can run to pages; the first finding is enough to name the damage.
+        first = next((line for line in problems[0].splitlines() if not line.startswith("***")), "")
+        raise StoreError(
+            f"The database {path} is damaged ({first[:200]}), so kobert-chat will not write to it. "
+            f"Keep a copy of the file as a backup, then move it aside to start fresh."
+        )
+    if found > known_version:
+        raise StoreError(newer_version_message(path, found, known_version))

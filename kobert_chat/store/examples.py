@@ -1,0 +1,67 @@
+"""Examples: imported labeled utterances (training data), kept apart from chat messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kobert_chat.errors import InputError
+
+from .core import StoreCore, check_text, from_json, to_json
+from .records import Example
+
+
+def _example(row: dict[str, Any]) -> Example:
+    return Example(
+        id=row["id"],
+        text=row["text"],
+        labels=from_json(row["labels"]),
+        source=row["source"],
+        added_at=row["added_at"],
+    )
+
+
+class ExamplesMixin(StoreCore):
+    def add_examples(self, rows: list[tuple[str, dict[str, str]]], source: str) -> int:
+        """Add (text, {head: label}) rows in one transaction. A row whose text and labels are both
+        already present (from any source, or earlier in `rows`) is skipped. Returns rows added."""
+        source = check_text(source, "An example source").strip()
+        if not source:
+            raise InputError("Examples need a source name (for example the file they came from).")
+        records = []
+        for text, labels in rows:
+            text = check_text(text, "An example")
+            if not text.strip():
+                raise InputError("An example needs some text.")
+            if not isinstance(labels, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+            ):
+                raise InputError(f"Labels of example '{text[:40]}' must map head names to label ids.")
+            # Sorted keys: the same labels always give the same JSON text, which the unique index sees.
+            records.append({"text": text, "labels": to_json(labels, "Example labels", sort_keys=True)})
+        with self.transaction():
+            before = self.example_count()
+            added_at = self._now()
+            self._db["examples"].insert_all(
+                ({**record, "source": source, "added_at": added_at} for record in records), ignore=True
+            )
+            return self.example_count() - before
+
+    def examples(self, source: str | None = None) -> list[Example]:
+        """In the order they were added."""
+        if source is None:
+            rows = self._rows("SELECT * FROM examples ORDER BY id")
+        else:
+            rows = self._rows("SELECT * FROM examples WHERE source = ? ORDER BY id", [source])
+        return [_example(row) for row in rows]
+
+    def example_count(self, source: str | None = None) -> int:
+        if source is None:
+            return self._scalar("SELECT count(*) FROM examples")
+        return self._scalar("SELECT count(*) FROM examples WHERE source = ?", [source])
+
+    def delete_examples(self, source: str | None = None) -> int:
+        """Delete one source's examples, or all of them when source is None. Returns how many."""
+        with self.transaction():
+            if source is None:
+                return self._execute("DELETE FROM examples").rowcount
+            return self._execute("DELETE FROM examples WHERE source = ?", [source]).rowcount

@@ -1,0 +1,138 @@
+"""Numbered schema steps. The file's version is `PRAGMA user_version` = how many steps have run.
+
+To change the schema, append one function to MIGRATIONS; never edit or reorder a step that has
+shipped, because users' files already ran it. Every pending step runs inside one transaction
+together with the version bump, so a crash mid-upgrade leaves the old version intact.
+(PRAGMA foreign_keys cannot change inside a transaction: a step that rebuilds a table must keep
+the rows referencing it valid itself.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlite_utils import Database
+
+from kobert_chat.errors import StoreError
+from kobert_chat.labels import DEFAULT_HEADS
+
+Migration = Callable[[Database], None]
+
+_SCHEMA_1 = """
+CREATE TABLE label_sets (
+    head TEXT NOT NULL,
+    label TEXT NOT NULL,
+    display TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (head, label)
+);
+CREATE TABLE answers (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('answer', 'fallback', 'crisis')),
+    intent TEXT,
+    emotion TEXT,
+    text TEXT NOT NULL,
+    weight REAL NOT NULL DEFAULT 1.0 CHECK (weight > 0),
+    enabled INTEGER NOT NULL DEFAULT 1,
+    -- 1 = came from resources/data/answers.csv and may be replaced by a newer bundle
+    bundled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX answers_intent_emotion ON answers (intent, emotion);
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX conversations_updated ON conversations (updated_at, id);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'bot')),
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    predictions TEXT NOT NULL DEFAULT '{}',  -- JSON
+    model_version TEXT,
+    answer_id INTEGER REFERENCES answers (id) ON DELETE SET NULL
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE INDEX messages_answer ON messages (answer_id);
+CREATE TABLE message_labels (
+    message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    head TEXT NOT NULL,
+    label TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('user', 'confirmed')),
+    labeled_at TEXT NOT NULL,
+    PRIMARY KEY (message_id, head)
+);
+CREATE INDEX message_labels_time ON message_labels (labeled_at);
+CREATE TABLE model_versions (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    backbone TEXT NOT NULL,
+    parent TEXT,
+    created_at TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',  -- JSON
+    n_train INTEGER NOT NULL DEFAULT 0,
+    params TEXT NOT NULL DEFAULT '{}',  -- JSON
+    active INTEGER NOT NULL DEFAULT 0
+);
+-- at most one active version, enforced by the file itself
+CREATE UNIQUE INDEX model_versions_one_active ON model_versions (active) WHERE active = 1;
+CREATE TABLE training_runs (
+    id INTEGER PRIMARY KEY,
+    mode TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    version_id TEXT,
+    params TEXT NOT NULL DEFAULT '{}',  -- JSON
+    error TEXT
+);
+CREATE TABLE examples (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,
+    labels TEXT NOT NULL,  -- JSON object with sorted keys, so equal labels are equal text
+    source TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX examples_text_labels ON examples (text, labels);
+CREATE INDEX examples_source ON examples (source);
+"""
+
+
+def create_schema(db: Database) -> None:
+    """Step 1: every table, plus the default label sets so labels can be checked from day one."""
+    db.executescript(_SCHEMA_1)
+    db["label_sets"].insert_all(
+        {"head": head, "label": label, "display": display, "position": position}
+        for head, labels in DEFAULT_HEADS.items()
+        for position, (label, display) in enumerate(labels)
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (create_schema,)
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: Database, migrations: Sequence[Migration], path: object) -> int:
+    """Run the steps the file has not seen yet. The caller holds the write transaction."""
+    current = schema_version(db)
+    if current > len(migrations):
+        raise StoreError(newer_version_message(path, current, len(migrations)))
+    for step in migrations[current:]:
+        step(db)
+    # PRAGMA cannot take parameters; the value is our own int.
+    db.execute(f"PRAGMA user_version = {int(len(migrations))}")
+    return len(migrations)
+
+
+def newer_version_message(path: object, found: int, known: int) -> str:
+    return (
+        f"The database {path} has schema version {found}, newer than this kobert-chat understands "
+        f"({known}); it was left untouched. Update kobert-chat, or keep a copy of the file as a backup "
+        f"and point KOBERT_CHAT_HOME elsewhere."
+    )

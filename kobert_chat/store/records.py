@@ -1,0 +1,79 @@
+"""Frozen records the Store hands out. Callers never see rows or column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: str  # "user" | "bot"
+    text: str
+    created_at: str
+    # {"intent": {"label": ..., "confidence": ..., "top": [[label, p], ...]}, "emotion": {...}}; {} for bot messages
+    predictions: dict[str, Any] = field(default_factory=dict)
+    model_version: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # head -> label the user chose or confirmed
+    label_sources: dict[str, str] = field(default_factory=dict)  # head -> "user" | "confirmed"
+    labeled_at: dict[str, str] = field(default_factory=dict)  # head -> ISO timestamp
+    answer_id: int | None = None  # bot messages: the answer that was shown
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: int
+    kind: str  # "answer" | "fallback" | "crisis"
+    intent: str | None
+    emotion: str | None  # None = fits any emotion
+    text: str
+    weight: float
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    id: str
+    path: Path
+    backbone: str
+    parent: str | None
+    created_at: str
+    metrics: dict[str, Any]
+    n_train: int
+    params: dict[str, Any]
+    active: bool
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    id: int
+    mode: str
+    status: str  # "running" | "succeeded" | "failed" | "cancelled"
+    started_at: str
+    finished_at: str | None
+    version_id: str | None
+    params: dict[str, Any]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Example:
+    """An imported labeled utterance (training data), kept apart from chat messages."""
+
+    id: int
+    text: str
+    labels: dict[str, str]
+    source: str
+    added_at: str

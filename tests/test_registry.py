@@ -1,0 +1,89 @@
+"""Model versions: written whole or not at all, activation, rollback, discard, staging sweep."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from kobert_chat import paths
+from kobert_chat.errors import InputError, ModelError
+from kobert_chat.nlu.registry import Registry
+from kobert_chat.store import Store
+
+
+@pytest.fixture
+def registry(home):
+    store = Store.open(paths.database_path(home))
+    yield Registry(store, paths.models_dir(home))
+    store.close()
+
+
+def _commit(registry, model_dir, activate=False):
+    with registry.staging() as staging:
+        shutil.rmtree(staging)
+        shutil.copytree(model_dir, staging)
+        return registry.commit(staging, backbone="starter", parent=None, metrics={"validation": {}}, n_train=1,
+                               params={}, activate=activate)
+
+
+def test_commit_renames_into_place_and_records_a_row(registry, tiny_model_dir):
+    version = _commit(registry, tiny_model_dir, activate=True)
+    assert version.path.name == version.id and (version.path / "model.safetensors").is_file()
+    assert registry.active().id == version.id
+    assert not list(registry.models_dir.glob(".staging-*"))
+
+
+def test_failure_while_writing_leaves_no_version_and_no_folder(registry, tiny_model_dir):
+    first = _commit(registry, tiny_model_dir, activate=True)
+    with pytest.raises(OSError, match="disk full"):
+        with registry.staging() as staging:
+            (staging / "config.json").write_text("{}")
+            raise OSError("disk full (simulated)")
+    assert [v.id for v in registry.versions()] == [first.id]
+    assert registry.active().id == first.id
+    assert sorted(p.name for p in registry.models_dir.iterdir()) == [first.id]
+
+
+def test_incomplete_staging_is_never_registered(registry, tiny_model_dir):
+    with registry.staging() as staging:
+        shutil.copy(tiny_model_dir / "config.json", staging)
+        with pytest.raises(ModelError, match="incomplete"):
+            registry.commit(staging, backbone="starter", parent=None, metrics={}, n_train=0, params={})
+    assert registry.versions() == []
+
+
+def test_activate_rollback_and_discard(registry, tiny_model_dir):
+    a = _commit(registry, tiny_model_dir, activate=True)
+    b = _commit(registry, tiny_model_dir)
+    assert registry.active().id == a.id  # a new version is not active until asked
+    registry.activate(b.id)
+    assert registry.active().id == b.id
+    assert registry.rollback().id == a.id
+    with pytest.raises(InputError, match="no older"):
+        registry.rollback()
+    registry.discard(b.id)
+    assert not b.path.exists() and registry.get(a.id).active
+    with pytest.raises(InputError, match="active model cannot be discarded"):
+        registry.discard(a.id)
+    with pytest.raises(InputError, match="no model version"):
+        registry.activate("nope")
+
+
+def test_rollback_skips_a_damaged_older_version(registry, tiny_model_dir):
+    a = _commit(registry, tiny_model_dir)
+    b = _commit(registry, tiny_model_dir)
+    c = _commit(registry, tiny_model_dir, activate=True)
+    (b.path / "model.safetensors").unlink()
+    assert registry.rollback().id == a.id
+    assert c.id != a.id
+
+
+def test_sweep_removes_staging_of_dead_processes_only(registry):
+    dead = registry.models_dir / ".staging-999999999-dead"
+    dead.mkdir()
+    alive = registry.models_dir / f".staging-{os.getppid()}-live"
+    alive.mkdir()
+    assert registry.sweep_staging() == 1
+    assert not dead.exists() and alive.exists()
