@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from .store import Answer
 
-
 GENERAL_SHARE = 0.25
 
 

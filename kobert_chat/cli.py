@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="kobert-chat", description="Offline Korean chatbot on a KoBERT-style classifier.")
     p.add_argument("--screenshot", metavar="FILE.png", help="start the app, save the main window to FILE.png, exit")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the device setting")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)  # metavar: errors say COMMAND
 
     sub.add_parser("chat", help="terminal chat on the same engine")
 
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--label-column", default="label")
     tr.add_argument("--head", metavar="NAME")
     tr.add_argument("--backbone", metavar="starter|kobert|PATH")
+    tr.add_argument("--download", action="store_true",
+                    help="with --backbone kobert: download skt/kobert-base-v1 if it is not on this machine "
+                         "(the only command that uses the network; resumes an interrupted download)")
     tr.add_argument("--mode", choices=["quick", "full"], default="quick")
     tr.add_argument("--epochs", type=_positive_int)
     tr.add_argument("--seed", type=int, default=0)
@@ -66,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("file", type=Path)
 
     mo = sub.add_parser("models", help="model versions")
-    msub = mo.add_subparsers(dest="models_command", required=True, parser_class=_Parser)
+    msub = mo.add_subparsers(dest="models_command", metavar="list|activate|rollback", required=True,
+                             parser_class=_Parser)
     msub.add_parser("list")
     act = msub.add_parser("activate")
     act.add_argument("version")
@@ -75,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_int(value: str) -> int:
-    n = int(value)
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return n
@@ -187,11 +194,14 @@ def _train(args) -> int:
                   f"(eta {event['eta_s']}s)", file=sys.stderr)
         elif event.get("event") in ("stage", "data"):
             print(json.dumps(event, ensure_ascii=False), file=sys.stderr)
+        elif event.get("event") == "download":
+            total = f"{event['total'] / 1e6:.1f}" if event.get("total") else "?"
+            print(f"downloading {event['file']}: {event['done'] / 1e6:.1f} of {total} MB", file=sys.stderr)
 
     request = TrainRequest(mode=args.mode, epochs=args.epochs, seed=args.seed, backbone=args.backbone,
                            data=args.data, head=args.head, text_column=args.text_column,
                            label_column=args.label_column, out=args.out, activate=args.activate,
-                           device=args.device or "auto")
+                           device=args.device or "auto", download=args.download)
     try:
         done = run_training(request, progress=emit, should_stop=lambda: stop["flag"])
     except TrainingCancelled:
@@ -202,6 +212,8 @@ def _train(args) -> int:
         if jsonl:
             print(json.dumps({"event": "error", "message": str(e)}, ensure_ascii=False), flush=True)
         raise
+    if not done:  # a torchrun rank other than 0: rank 0 reports
+        return EXIT_OK
     if jsonl:
         print(json.dumps(done, ensure_ascii=False), flush=True)
     else:
@@ -230,8 +242,9 @@ def _import(args) -> int:
     from .import_export import import_file
 
     result = import_file(args.file)
+    skipped = f", skipped {result.duplicates} duplicates (already present)" if result.duplicates else ""
     print(f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
-          f"rejected {len(result.rejected)}")
+          f"rejected {len(result.rejected)}{skipped}")
     for line, reason in result.rejected[:50]:
         print(f"  line {line}: {reason}", file=sys.stderr)
     if len(result.rejected) > 50:
@@ -248,21 +261,23 @@ def _export(args) -> int:
 
 
 def _models(args) -> int:
-    from .nlu.registry import Registry
     from .store import Store
 
     store = Store.open(paths.database_path())
     try:
-        registry = Registry(store, paths.models_dir())
-        if args.models_command == "list":
-            versions = registry.versions()
+        if args.models_command == "list":  # the store alone: listing must not wait for torch to import
+            versions = store.model_versions()
             if not versions:
                 print("no model versions yet (the first start builds the starter)")
             for v in versions:
                 val = v.metrics.get("validation", {})
                 f1 = "  ".join(f"{h} F1 {m.get('macro_f1', 0):.3f}" for h, m in val.items())
                 print(f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}")
-        elif args.models_command == "activate":
+            return EXIT_OK
+        from .nlu.registry import Registry
+
+        registry = Registry(store, paths.models_dir())
+        if args.models_command == "activate":
             print(f"active: {registry.activate(args.version).id}")
         else:
             print(f"rolled back; active: {registry.rollback().id}")

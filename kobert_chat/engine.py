@@ -79,7 +79,7 @@ class ChatEngine:
             errors = []
             for version in candidates:
                 try:
-                    self.classifier = Classifier.load(Path(version.path), self.settings.device, version.id)
+                    self.classifier = self._load(version)
                 except ModelError as e:
                     errors.append(f"{version.id}: {e}")
                     log.error("model %s failed to load: %s", version.id, e)
@@ -90,6 +90,10 @@ class ChatEngine:
                                           f"되돌렸어요: {errors[0] if errors else ''}")
                 return
             raise ModelError("no model version could be loaded: " + "; ".join(errors))
+
+    def _load(self, version: ModelVersion) -> Classifier:
+        # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
+        return Classifier.load(Path(version.path), self.settings.device, version.id, quantize=self.settings.quantize_int8)
 
     @property
     def model_version(self) -> str | None:
@@ -102,7 +106,7 @@ class ChatEngine:
     def activate(self, version_id: str) -> ModelVersion:
         with self._lock:
             version = self.registry.get(version_id)
-            classifier = Classifier.load(Path(version.path), self.settings.device, version.id)  # load before switching
+            classifier = self._load(version)  # load before switching
             self.registry.activate(version_id)
             self.classifier = classifier
             return self.registry.get(version_id)
@@ -110,7 +114,7 @@ class ChatEngine:
     def rollback(self) -> ModelVersion:
         with self._lock:
             version = self.registry.rollback()
-            self.classifier = Classifier.load(Path(version.path), self.settings.device, version.id)
+            self.classifier = self._load(version)
             return version
 
     def discard(self, version_id: str) -> None:
@@ -189,10 +193,10 @@ class ChatEngine:
     # -- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: Settings) -> None:
         with self._lock:
-            device_changed = settings.device != self.settings.device
+            reload = (settings.device, settings.quantize_int8) != (self.settings.device, self.settings.quantize_int8)
             save_settings(paths.settings_path(self.home), settings)
             self.settings = settings
-            if device_changed and self.classifier is not None:
+            if reload and self.classifier is not None:
                 self.load_active_model()
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ def evaluate_file(data: Path, *, model_dir: Path | None = None, head: str | None
     if not accepted:
         raise InputError(f"no usable rows in {data} ({len(rejected)} rejected)")
     predictions = classifier.predict_many([r.text for r in accepted])
-    y_true = [r.labels[column] for r in accepted]
+    y_true = [next(iter(r.labels.values())) for r in accepted]  # the one column asked for, whatever its case
     y_pred = [p[head].label for p in predictions]
     known = heads[head]
     unknown = sorted({y for y in y_true if y not in known})

@@ -66,7 +66,8 @@ def export_file(path: Path, store: Store | None = None) -> tuple[int, int]:
         utterances = [(m.text, dict(m.labels)) for m in store.labeled_messages()]
         utterances += [(e.text, dict(e.labels)) for e in store.examples()]
         answers = store.answers(enabled_only=True)
-        write_export(Path(path), utterances, answers)
+        # every label set gets a column: a head trained from a file (say "sentiment") has labels too
+        write_export(Path(path), utterances, answers, heads=list(store.label_sets()))
         return len(utterances), len(answers)
     finally:
         if own:

@@ -2,7 +2,11 @@
 
 The CLI's `train` is a thin wrapper over `run_training`; the app runs that CLI in a child process.
 Nothing is registered until the new version is complete; a cancel or crash leaves only a staging
-folder that the next start sweeps away.
+folder that the next start sweeps away. Under torchrun (several processes) every rank trains and
+only rank 0 writes: the database, the model version and the progress stream.
+
+Input is checked (flags, data files, the database) before the model side is imported: torch and
+transformers take seconds to load, and a typo in a file name should fail at once.
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
-from .bootstrap import build_starter_version, ensure_label_sets
 from .data.formats import LabeledRow, Rejected, read_labeled
-from .errors import InputError, KobertChatError, ModelError, TrainingCancelled
+from .errors import InputError, KobertChatError, TrainingCancelled
+from .nlu import kobert  # light: imports huggingface_hub and torch only when used
 from .nlu.evaluation import summary
-from .nlu.inference import resolve_device
-from .nlu.model_io import check_folder, load_model, save_model
-from .nlu.registry import Registry
-from .nlu.training import Example, TrainConfig, evaluate_examples, mean_macro_f1, train
 from .store import Store
-from .training_data import training_examples
+
+if TYPE_CHECKING:
+    from .nlu.registry import Registry
+    from .nlu.training import Example
 
 Progress = Callable[[dict], None]
 ACTIVATE_TOLERANCE = 0.01  # a new version may be this much worse (noise) and still be promoted
@@ -44,6 +48,7 @@ class TrainRequest:
     activate: bool = False
     device: str = "auto"
     lr: float | None = None
+    download: bool = False  # backbone "kobert": download skt/kobert-base-v1 if it is not on this machine
 
 
 def run_training(request: TrainRequest, *, home: Path | None = None, progress: Progress | None = None,
@@ -58,15 +63,28 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
         raise InputError("--head goes with --data FILE")
     if request.out is not None and Path(request.out).exists() and any(Path(request.out).iterdir()):
         raise InputError(f"--out folder {request.out} exists and is not empty; choose a new folder")
-    device = resolve_device(request.device)
+    file_rows, rejected = _read_data(request)
     store = Store.open(paths.database_path(home))
     try:
+        from .bootstrap import ensure_label_sets  # the model side: imported only once the input is known good
+        from .nlu import distributed
+        from .nlu.inference import resolve_device
+        from .nlu.registry import Registry
+
+        device = resolve_device(request.device)
+        # -- torchrun: a no-op for one process; ranks other than 0 train but never write or print ------
+        dist = distributed.init(device)
+        device = dist.device(device)
         registry = Registry(store, paths.models_dir(home))
+        if not dist.is_main:
+            return _other_rank(request, store, registry, file_rows, rejected, device, should_stop, dist)
+        # ------------------------------------------------------------------------------------------------
         ensure_label_sets(registry)
-        file_examples = _file_examples(request, store, emit)
+        file_examples = _file_examples(request, file_rows, rejected, store, emit)
+        dist.barrier()  # label sets written: the other ranks may read them now
         run_id = store.start_training_run(request.mode, _params(request))
         try:
-            done = _train_and_register(request, store, registry, file_examples, device, emit, should_stop)
+            done = _train_and_register(request, store, registry, file_examples, device, emit, should_stop, dist)
         except TrainingCancelled:
             store.finish_training_run(run_id, "cancelled")
             raise
@@ -74,14 +92,37 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
             store.finish_training_run(run_id, "failed", error=str(e)[:500])
             raise
         store.finish_training_run(run_id, "succeeded", version_id=done.get("version"))
+        distributed.shutdown(dist)  # waits for every rank, then leaves the group (no-op for one process)
         return done
     finally:
         store.close()
 
 
+def _other_rank(request: TrainRequest, store: Store, registry: Registry, file_rows, rejected: int, device,
+                should_stop, dist) -> dict:
+    """torchrun rank > 0: the same training on its shard, reading what rank 0 wrote; returns {} (nothing to report)."""
+    from .nlu import distributed
+
+    def silent(event: dict) -> None:
+        pass
+
+    dist.barrier()  # rank 0 has written the label sets
+    file_examples = _file_examples(request, file_rows, rejected, store, silent, write=False)
+    _train_and_register(request, store, registry, file_examples, device, silent, should_stop, dist)
+    distributed.shutdown(dist)
+    return {}
+
+
 def _train_and_register(request: TrainRequest, store: Store, registry: Registry, file_examples: list[Example],
-                        device, emit: Progress, should_stop) -> dict:
-    base_version, model, tokenizer, backbone = _base_model(request, registry, device, emit)
+                        device, emit: Progress, should_stop, dist=None) -> dict:
+    from .nlu.distributed import Dist
+    from .nlu.model_io import save_model
+    from .nlu.training import TrainConfig, mean_macro_f1, train_staged
+    from .training_data import training_examples
+
+    dist = dist or Dist()
+    with dist.main_first():  # rank 0 may build the starter or download KoBERT; the others then load it
+        base_version, model, tokenizer, backbone = _base_model(request, registry, device, emit)
     examples = training_examples(store) + file_examples
     for head, labels in _label_space(store, examples).items():
         model.ensure_labels(head, labels)
@@ -90,7 +131,10 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
     config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=6 if quick else 3,
                          head_lr=3e-3)
-    result = train(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop)
+    result = train_staged(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop,
+                          dist=dist)
+    if not dist.is_main:
+        return {}  # rank 0 evaluates, writes and reports
     current = _current_metrics(registry, result.val_examples, device) if base_version else None
     metrics = {"validation": result.metrics, "best_epoch": result.best_epoch}
     done = {"event": "done", "metrics": result.metrics, "current_metrics": current, "n_train": result.n_train,
@@ -119,6 +163,9 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
 
 def _base_model(request: TrainRequest, registry: Registry, device, emit: Progress):
     """-> (parent version id or None, model, tokenizer, backbone name)."""
+    from .bootstrap import build_starter_version
+    from .nlu.model_io import check_folder, load_model
+
     choice = request.backbone
     if choice in (None, "active"):
         active = registry.active()
@@ -131,13 +178,25 @@ def _base_model(request: TrainRequest, registry: Registry, device, emit: Progres
         version = starters[0] if starters else build_starter_version(registry, emit, seed=request.seed, activate=False)
         model, tokenizer = load_model(Path(version.path), device)
         return version.id, model, tokenizer, "starter"
-    if choice == "kobert":
-        raise ModelError("the kobert backbone needs a local KoBERT folder: pass --backbone PATH to a folder with "
-                         "config.json, model.safetensors and spiece.model")
+    if choice == "kobert" or kobert.is_pretrained_folder(Path(choice)):
+        # -- the real KoBERT (or a KoBERT-family BERT folder): a folder given, the HF cache, or a download --
+        local = None if choice == "kobert" else Path(choice)
+        folder = kobert.resolve_kobert(local, download=request.download, progress=_download_events(emit))
+        heads = {h: [lab for lab, _ in labels] for h, labels in registry.store.label_sets().items()}
+        model, tokenizer = kobert.kobert_classifier(folder, heads)
+        return None, model.to(device), tokenizer, "kobert"
     folder = Path(choice)
     check_folder(folder)
     model, tokenizer = load_model(folder, device)
     return None, model, tokenizer, str(folder)
+
+
+def _download_events(emit: Progress) -> kobert.DownloadProgress:
+    """Download progress as JSON-lines events: {"event": "download", "file", "done", "total"} (bytes)."""
+    def report(name: str, done: int, total: int | None) -> None:
+        emit({"event": "download", "file": name, "done": done, "total": total})
+
+    return report
 
 
 def _label_space(store: Store, examples: Sequence[Example]) -> dict[str, list[str]]:
@@ -151,27 +210,42 @@ def _label_space(store: Store, examples: Sequence[Example]) -> dict[str, list[st
     return {head: labels for head, labels in space.items() if any(head in ex.labels for ex in examples)}
 
 
-def _file_examples(request: TrainRequest, store: Store, emit: Progress) -> list[Example]:
-    examples, rejected = [], 0
+def _read_data(request: TrainRequest) -> tuple[list[tuple[str, str]], int]:
+    """(text, label) rows of the --data files and how many were rejected; InputError if unusable."""
+    rows, rejected = [], 0
     for path in request.data:
         for row in read_labeled(Path(path), text_column=request.text_column, label_columns=[request.label_column]):
             if isinstance(row, Rejected):
                 rejected += 1
                 continue
             assert isinstance(row, LabeledRow)
-            examples.append(Example(row.text, {request.head: row.labels[request.label_column]}))
-    if request.data and not examples:
+            # one label column was asked for; its key is the normalised column name ("Label" -> "label")
+            rows.append((row.text, next(iter(row.labels.values()))))
+    if request.data and not rows:
         raise InputError(f"no usable rows in {', '.join(map(str, request.data))} ({rejected} rejected)")
-    if examples:
-        labels = sorted({ex.labels[request.head] for ex in examples})
-        if len(labels) < 2:
-            raise InputError(f"column {request.label_column!r} has only one label ({labels[0]}); need at least two")
+    labels = sorted({label for _, label in rows})
+    if len(labels) == 1:
+        raise InputError(f"column {request.label_column!r} has only one label ({labels[0]}); need at least two")
+    return rows, rejected
+
+
+def _file_examples(request: TrainRequest, rows: list[tuple[str, str]], rejected: int, store: Store,
+                   emit: Progress, write: bool = True) -> list[Example]:
+    from .nlu.training import Example
+
+    if not rows:
+        return []
+    labels = sorted({label for _, label in rows})
+    if write:  # torchrun ranks > 0 only read (rank 0 wrote them)
         store.ensure_labels(request.head, [(lab, lab) for lab in labels])
-        emit({"event": "data", "rows": len(examples), "rejected": rejected, "head": request.head, "labels": labels})
-    return examples
+    emit({"event": "data", "rows": len(rows), "rejected": rejected, "head": request.head, "labels": labels})
+    return [Example(text, {request.head: label}) for text, label in rows]
 
 
 def _current_metrics(registry: Registry, val: Sequence[Example], device) -> dict | None:
+    from .nlu.model_io import load_model
+    from .nlu.training import Example, evaluate_examples
+
     active = registry.active()
     if active is None or not val:
         return None
@@ -185,6 +259,8 @@ def _current_metrics(registry: Registry, val: Sequence[Example], device) -> dict
 
 
 def _save_out(model, tokenizer, out: Path, metrics: dict) -> None:
+    from .nlu.model_io import save_model
+
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:

@@ -8,7 +8,15 @@ import pytest
 import sentencepiece as spm
 
 from kobert_chat.errors import ModelError
-from kobert_chat.nlu.tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, KoBertTokenizer, train_sentencepiece
+from kobert_chat.nlu.tokenizer import (
+    CLS_ID,
+    MASK_ID,
+    PAD_ID,
+    SEP_ID,
+    UNK_ID,
+    KoBertTokenizer,
+    train_sentencepiece,
+)
 
 TEXTS = ["안녕하세요 반가워요", "오늘 날씨 진짜 좋다ㅋㅋ", "시험 망했어ㅠㅠ 어떡하지", "고마워!!", "너 이름이 뭐야?",
          "퇴근하고 싶다", "배고파 죽겠어", "주말에 영화 볼래?"] * 20

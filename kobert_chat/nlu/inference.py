@@ -1,8 +1,13 @@
-"""Inference: device choice, one thread-safe `predict` for chat, batched `predict_many`."""
+"""Inference: device choice, one thread-safe `predict` for chat, batched `predict_many`.
+
+On CUDA the forward runs under bf16/fp16 autocast; on CPU a loaded model can be int8-quantized
+(`Classifier.load(..., quantize=True)`, the quantize_int8 setting), see quantize.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +52,24 @@ def resolve_device(choice: str = "auto") -> torch.device:
     return torch.device(choice)
 
 
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision on CUDA: bf16 where the GPU has it (Ampere and newer), else fp16. None: plain fp32."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def to_device(x, device: torch.device):
+    """Move a tensor, Batch or NgramBatch. To a GPU it goes from pinned host memory without blocking,
+    so the copy overlaps with compute; on the CPU this is a plain no-op `.to`."""
+    if device.type == "cuda":
+        if isinstance(x, torch.Tensor):
+            x = x.pin_memory()
+        else:
+            x = type(x)(*(getattr(x, f.name).pin_memory() for f in dataclasses.fields(x)))
+    return x.to(device, non_blocking=True)
+
+
 @torch.inference_mode()
 def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
                   device: torch.device | str = "cpu", batch_size: int = 64) -> dict[str, np.ndarray]:
@@ -60,11 +83,12 @@ def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Se
     order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
     buckets = model.heads_config.ngram_buckets
     out = {h: np.zeros((len(texts), len(labels)), dtype=np.float32) for h, labels in model.heads_config.heads.items()}
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
+    dtype = autocast_dtype(device)
+    autocast = torch.autocast("cuda", dtype=dtype) if dtype else contextlib.nullcontext()
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
-        batch = pad([encoded[i] for i in idx]).to(device, non_blocking=True)
-        grams = ngram_batch([texts[i] for i in idx], buckets).to(device, non_blocking=True) if buckets else None
+        batch = to_device(pad([encoded[i] for i in idx]), device)
+        grams = to_device(ngram_batch([texts[i] for i in idx], buckets), device) if buckets else None
         with autocast:
             logits = model(batch, grams)
         for head, lg in logits.items():
@@ -75,17 +99,24 @@ def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Se
 class Classifier:
     """A loaded model version. `predict` is safe to call from several threads."""
 
-    def __init__(self, model: KoBertClassifier, tokenizer: KoBertTokenizer, device: torch.device, version: str | None = None):
+    def __init__(self, model: KoBertClassifier, tokenizer: KoBertTokenizer, device: torch.device, version: str | None = None,
+                 quantized: bool = False):
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
         self.version = version
+        self.quantized = quantized  # int8 encoder (CPU only): for inference, never for training or saving
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads during forward
 
     @classmethod
-    def load(cls, folder: Path, device: str = "auto", version: str | None = None) -> Classifier:
+    def load(cls, folder: Path, device: str = "auto", version: str | None = None, quantize: bool = False) -> Classifier:
+        """`quantize`: int8 dynamic quantization when the device is the CPU (ignored on GPUs, which use autocast)."""
         dev = resolve_device(device)
         model, tokenizer = load_model(folder, dev)
+        if quantize and dev.type == "cpu":
+            from .quantize import quantize_for_cpu
+
+            return cls(quantize_for_cpu(model), tokenizer, dev, version, quantized=True)
         return cls(model, tokenizer, dev, version)
 
     @property

@@ -19,7 +19,7 @@ from .evaluation import summary
 from .model import HeadsConfig, KoBertClassifier, starter_bert_config
 from .model_io import save_model
 from .tokenizer import KoBertTokenizer, train_sentencepiece
-from .training import Example, TrainConfig, evaluate_examples, train
+from .training import Example, TrainConfig, evaluate_examples, train_staged
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class StarterRecipe:
     ngram_buckets: int = 2**18
     ngram_dim: int = 128
     epochs: int = 12
+    refit_epochs: int = 30  # second stage: heads + n-grams on frozen encoder features (see train_staged)
     lr: float = 5e-4
     head_lr: float = 3e-3
     batch_size: int = 32
@@ -76,7 +77,8 @@ def build_starter(
         emit({"event": "stage", "stage": "train", "message": "스타터 모델 학습 중"})
         config = TrainConfig(mode="full", epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,
                              head_lr=recipe.head_lr, seed=seed, max_length=recipe.max_length)
-        result = train(model, tokenizer, train_examples, config, device=device, progress=emit, should_stop=should_stop)
+        result = train_staged(model, tokenizer, train_examples, config, refit_epochs=recipe.refit_epochs,
+                              device=device, progress=emit, should_stop=should_stop)
         metrics = {"validation": {h: summary(m) for h, m in result.metrics.items()}, "recipe": asdict(recipe),
                    "n_train": result.n_train, "seed": seed}
         if test_examples:

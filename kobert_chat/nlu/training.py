@@ -4,24 +4,31 @@ Multi-task: every example may carry labels for some heads; missing ones are mask
 Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, caches its features once and
 trains only the heads (seconds on CPU). Early stopping keeps the epoch with the best mean
 validation macro-F1 over heads.
+
+Hardware: on CUDA, bf16 (or fp16 with loss scaling) autocast, pinned host memory with non-blocking
+copies, and a batch size halved until it fits in GPU memory. Under torchrun (`dist`, see
+distributed.py) each process trains on its shard and DDP averages gradients. On one CPU process none
+of this changes anything.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import InputError, TrainingCancelled
+from .distributed import Dist
 from .evaluation import classification_report
-from .inference import probabilities
+from .inference import autocast_dtype, probabilities, to_device
 from .model import KoBertClassifier
 from .ngrams import NgramBatch, ngram_batch
 from .tokenizer import KoBertTokenizer, pad
@@ -51,6 +58,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     max_length: int = 64
+    ngrams: bool = True  # False: the n-gram channel is off (zeros) for this run; see train_staged
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,10 +104,12 @@ def train(
     device: torch.device | str = "cpu",
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    dist: Dist | None = None,
 ) -> TrainResult:
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     device = torch.device(device)
+    dist = dist or Dist()  # one process unless torchrun started several (the caller passes distributed.init())
     if config.mode not in ("quick", "full"):
         raise InputError(f"unknown training mode {config.mode!r}: use quick or full")
     _seed_everything(config.seed)
@@ -112,6 +122,36 @@ def train(
         raise InputError("no labeled examples to train on")
     _check_labels(model, train_set + val_set)
     model.to(device)
+    model.ngrams_enabled = config.ngrams
+    try:
+        return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist)
+    finally:
+        model.ngrams_enabled = True
+
+
+def train_staged(model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
+                 config: TrainConfig, *, refit_epochs: int = 30, **kwargs) -> TrainResult:
+    """Full fine-tune for models with the n-gram channel, in two stages.
+
+    Trained jointly, the n-gram table memorises a few thousand lines within two epochs and the
+    encoder stops learning (training loss ~0). So: 1) fine-tune the encoder with the channel off;
+    2) freeze it and fit the heads on [encoder features, n-grams] with early stopping (cheap).
+    Models without the channel (real KoBERT) take the plain path.
+    """
+    if model.ngram is None or config.mode != "full":
+        return train(model, tokenizer, examples, config, **kwargs)
+    first = train(model, tokenizer, examples, replace(config, ngrams=False), **kwargs)
+    second = train(first.model, tokenizer, examples,
+                   replace(config, mode="quick", ngrams=True, epochs=refit_epochs, patience=max(config.patience, 5)),
+                   **kwargs)
+    second.history = first.history + second.history
+    return second
+
+
+def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist) -> TrainResult:
+    if dist.backend == "nccl" and model.ngram is not None:
+        raise InputError("the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
+                         "train this model in one process")
 
     targets = _targets(model, train_set)
     class_weights = _class_weights(model, targets, device)
@@ -121,10 +161,21 @@ def train(
     features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
     encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
 
-    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
+    amp = _Amp(device)
+    batch_size = config.batch_size
+    if device.type == "cuda" and not quick:  # ranks must agree: all take the smallest size that fits
+        batch_size = dist.min_int(fit_batch_size(
+            _memory_trial(model, encoded, train_set, targets, sample_w, class_weights, amp, device), batch_size))
+        if batch_size != config.batch_size:
+            emit({"event": "stage", "stage": "batch_size", "message": f"batch size {batch_size} fits in GPU memory"})
+    sparse_off = model.ngram is not None and not model.ngrams_enabled
+    if sparse_off:  # the n-gram channel is off this run: freeze its table, so DDP expects no gradient for it
+        model.ngram.weight.requires_grad_(False)
+    net = dist.wrap(_Net(model, quick))
+    steps_per_epoch = math.ceil(dist.shard_size(len(train_set)) / batch_size)
     total_steps = steps_per_epoch * config.epochs
-    optimizer = _optimizer(model, config)
-    scheduler = _warmup_linear(optimizer, int(total_steps * config.warmup_ratio), total_steps)
+    optimizers = _optimizers(model, config)
+    schedulers = [_warmup_linear(o, int(total_steps * config.warmup_ratio), total_steps) for o in optimizers]
     emit({"event": "start", "mode": config.mode, "epochs": config.epochs, "total_steps": total_steps,
           "n_train": len(train_set), "n_val": len(val_set)})
 
@@ -136,24 +187,27 @@ def train(
         model.train()
         if quick:
             model.encoder.eval()  # frozen encoder: no dropout noise in cached features
-        order = rng.permutation(len(train_set))
+        order = dist.shard(rng.permutation(len(train_set)))  # same permutation on every rank, disjoint shards
         epoch_loss, last_emit = 0.0, 0.0
         for b in range(steps_per_epoch):
-            if stop():
+            if dist.any(stop()):
                 raise TrainingCancelled("training was cancelled")
-            idx = order[b * config.batch_size : (b + 1) * config.batch_size].tolist()
+            idx = order[b * batch_size : (b + 1) * batch_size].tolist()
             grams = _grams(model, [train_set[i].text for i in idx], device)
-            if quick:
-                logits = model.head_logits(features[idx].to(device), grams)
-            else:
-                batch = pad([encoded[i] for i in idx]).to(device, non_blocking=True)
-                logits = model(batch, grams)
-            loss = _loss(logits, {h: t[idx].to(device) for h, t in targets.items()}, sample_w[idx].to(device), class_weights)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
+            inputs = features[idx] if quick else pad([encoded[i] for i in idx])
+            with amp.autocast():
+                logits = net(to_device(inputs, device), grams)
+                loss = _loss(logits, {h: to_device(t[idx], device) for h, t in targets.items()},
+                             to_device(sample_w[idx], device), class_weights)
+            for o in optimizers:
+                o.zero_grad(set_to_none=True)
+            amp.backward(loss)
+            amp.unscale(optimizers)
+            dense = [p for p in model.parameters() if p.requires_grad and not _is_sparse(model, p)]
+            torch.nn.utils.clip_grad_norm_(dense, config.max_grad_norm)
+            amp.step(optimizers)
+            for sch in schedulers:
+                sch.step()
             step += 1
             epoch_loss += loss.item()
             now = time.monotonic()
@@ -164,6 +218,7 @@ def train(
                       "loss": round(loss.item(), 4), "eta_s": round(eta, 1)})
         metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
         score = mean_macro_f1(metrics) if metrics else -epoch_loss  # no validation: lower loss is better
+        score = dist.from_main(score)  # every rank stops at the same epoch
         summary = {h: {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4)} for h, m in metrics.items()}
         eta = (time.monotonic() - started) / step * (total_steps - step)
         record = {"event": "epoch", "epoch": epoch, "loss": round(epoch_loss / steps_per_epoch, 4), "val": summary,
@@ -177,6 +232,9 @@ def train(
             bad_epochs += 1
             if bad_epochs >= config.patience:
                 break
+    del net  # the DDP wrapper (if any) is only for the training steps
+    if sparse_off:
+        model.ngram.weight.requires_grad_(True)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.freeze_encoder(False)
@@ -205,7 +263,86 @@ def mean_macro_f1(metrics: dict[str, dict]) -> float:
     return float(np.mean([m["macro_f1"] for m in metrics.values()])) if metrics else 0.0
 
 
+def fit_batch_size(trial: Callable[[int], None], start: int) -> int:
+    """The largest of start, start/2, start/4, ... for which `trial(size)` runs without CUDA running out of memory."""
+    size = start
+    while True:
+        try:
+            trial(size)
+            return size
+        except torch.cuda.OutOfMemoryError:
+            if size <= 1:
+                raise InputError("the GPU does not have enough free memory to train even one example at a time; "
+                                 "close other programs that use it, or use --device cpu") from None
+            size = max(1, size // 2)
+            torch.cuda.empty_cache()
+
+
 # -- pieces ------------------------------------------------------------------------------------
+
+class _Net(nn.Module):
+    """The training forward DDP wraps: token batches (full mode) or cached encoder features (quick mode)."""
+
+    def __init__(self, model: KoBertClassifier, quick: bool):
+        super().__init__()
+        self.model, self.quick = model, quick
+
+    def forward(self, inputs, grams: NgramBatch | None) -> dict[str, torch.Tensor]:
+        return self.model.head_logits(inputs, grams) if self.quick else self.model(inputs, grams)
+
+
+class _Amp:
+    """Mixed precision on CUDA (bf16 where the GPU has it, else fp16 with loss scaling); a no-op elsewhere."""
+
+    def __init__(self, device: torch.device):
+        self.device_type = device.type
+        self.dtype = autocast_dtype(device)
+        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
+
+    def autocast(self):
+        return torch.autocast(self.device_type, dtype=self.dtype) if self.dtype else contextlib.nullcontext()
+
+    def backward(self, loss: torch.Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler else loss).backward()
+
+    def unscale(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
+        for o in optimizers if self.scaler else ():  # gradient clipping needs the true gradients
+            self.scaler.unscale_(o)
+
+    def step(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
+        if self.scaler is None:
+            for o in optimizers:
+                o.step()
+            return
+        for o in optimizers:
+            self.scaler.step(o)  # skipped when fp16 gradients overflowed; the scale then shrinks
+        self.scaler.update()
+
+
+def _memory_trial(model: KoBertClassifier, encoded: list[list[int]], train_set: Sequence[Example],
+                  targets: dict[str, torch.Tensor], sample_w: torch.Tensor, class_weights: dict[str, torch.Tensor],
+                  amp: _Amp, device: torch.device) -> Callable[[int], None]:
+    """One forward + backward on the `size` longest examples: the most memory a training step will need."""
+    longest = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
+    net = _Net(model, quick=False)  # not the DDP wrapper: a rank that runs out of memory must not leave others waiting
+
+    def trial(size: int) -> None:
+        idx = longest[:size]
+        # AdamW keeps two tensors per weight once it steps; hold their room now so step 1 cannot run out.
+        optimizer_room = [torch.empty_like(p) for p in model.parameters() if p.requires_grad for _ in range(2)]
+        try:
+            with amp.autocast():
+                logits = net(to_device(pad([encoded[i] for i in idx]), device),
+                             _grams(model, [train_set[i].text for i in idx], device))
+                loss = _loss(logits, {h: to_device(t[idx], device) for h, t in targets.items()},
+                             to_device(sample_w[idx], device), class_weights)
+            amp.backward(loss)
+        finally:
+            model.zero_grad(set_to_none=True)
+            del optimizer_room
+
+    return trial
+
 
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
@@ -256,11 +393,24 @@ def _loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], sam
     return total
 
 
+def _is_sparse(model: KoBertClassifier, p: torch.Tensor) -> bool:
+    return model.ngram is not None and p is model.ngram.weight
+
+
+def _optimizers(model: KoBertClassifier, config: TrainConfig) -> list[torch.optim.Optimizer]:
+    """AdamW for dense weights; SparseAdam for the n-gram table, whose gradient touches only the
+    rows a batch used (a dense update of a 10M-row table each step would dominate training time)."""
+    optimizers = [_optimizer(model, config)]
+    if model.ngram is not None and model.ngrams_enabled:
+        optimizers.append(torch.optim.SparseAdam([model.ngram.weight], lr=config.head_lr))
+    return optimizers
+
+
 def _optimizer(model: KoBertClassifier, config: TrainConfig) -> torch.optim.Optimizer:
     # No weight decay on biases and LayerNorm: decaying them only hurts (BERT recipe).
     decay, no_decay, fresh = [], [], []
     for name, p in model.named_parameters():
-        if not p.requires_grad:
+        if not p.requires_grad or _is_sparse(model, p):
             continue
         if not name.startswith("encoder."):
             fresh.append(p)
@@ -300,4 +450,4 @@ def _cached_features(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts:
 
 def _grams(model: KoBertClassifier, texts: Sequence[str], device: torch.device) -> NgramBatch | None:
     buckets = model.heads_config.ngram_buckets
-    return ngram_batch(texts, buckets).to(device) if buckets else None
+    return to_device(ngram_batch(texts, buckets), device) if buckets else None
