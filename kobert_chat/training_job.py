@@ -61,6 +61,8 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
         raise InputError("--data needs --head NAME: the label set the file's label column trains")
     if request.head and not request.data:
         raise InputError("--head goes with --data FILE")
+    if request.download and request.backbone != "kobert":
+        raise InputError("--download goes with --backbone kobert (it fetches skt/kobert-base-v1)")
     if request.out is not None and Path(request.out).exists() and any(Path(request.out).iterdir()):
         raise InputError(f"--out folder {request.out} exists and is not empty; choose a new folder")
     file_rows, rejected = _read_data(request)

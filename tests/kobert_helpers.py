@@ -78,6 +78,20 @@ def build_hf_cache(cache_dir: Path, source: Path, files=HUB_FILES, commit: str =
     return snapshot
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """One torch thread while a test runs: on a small, shared machine two spinning OpenMP threads per process
+    make tiny models 10-30x slower (measured: 40 s vs 1.3 s for one quick training)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 # -- no network ------------------------------------------------------------------------------------------
 
 @contextmanager

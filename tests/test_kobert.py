@@ -16,10 +16,16 @@ import torch
 from kobert_chat.errors import ModelError
 from kobert_chat.nlu.kobert import check_kobert_folder, kobert_classifier, resolve_kobert
 from kobert_chat.nlu.tokenizer import CLS_ID, PAD_ID, SEP_ID, KoBertTokenizer
-from tests.kobert_helpers import PUBLISHED_EXAMPLE, build_hf_cache, no_network, tiny_kobert
+from tests.kobert_helpers import PUBLISHED_EXAMPLE, build_hf_cache, no_network, one_torch_thread, tiny_kobert
 
 KOBERT_IDS = [2, 4958, 6855, 2046, 7088, 1050, 7843, 54, 3]  # KoBERT's published example
 HEADS = {"intent": ["greeting", "thanks", "worry"], "emotion": ["happiness", "neutral"]}
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +177,11 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(kobert
     report = evaluate_file(data, head="intent", device="cpu")
     assert report["model"] == done["version"] and report["n"] == 3
     assert offline == []  # cache, training, saving, chatting, evaluating: no connection at all
+
+
+def test_download_flag_without_the_kobert_backbone_is_bad_input(home):
+    from kobert_chat.errors import InputError
+    from kobert_chat.training_job import TrainRequest, run_training
+
+    with pytest.raises(InputError, match="--download goes with --backbone kobert"):
+        run_training(TrainRequest(download=True), home=home)

@@ -89,6 +89,24 @@ def test_an_aborted_download_continues_on_the_next_attempt(hub_files, tmp_path):
     assert not partial.exists()
 
 
+def test_a_cache_with_only_pickle_weights_is_completed_by_a_download(hub_files, tmp_path):
+    from tests.kobert_helpers import build_hf_cache
+
+    old = tmp_path / "old"
+    old.mkdir()
+    for name, data in hub_files.items():
+        if name != "model.safetensors":
+            (old / name).write_bytes(data)
+    cache = tmp_path / "cache"
+    build_hf_cache(cache, old, files=[p.name for p in old.iterdir()])  # e.g. left by an earlier transformers
+    with pytest.raises(ModelError, match="pytorch_model.bin"):
+        resolve_kobert(cache_dir=cache)
+    with FakeHub(hub_files) as hub:
+        folder = resolve_kobert(download=True, endpoint=hub.endpoint, cache_dir=cache)
+    assert (folder / "model.safetensors").read_bytes() == hub_files["model.safetensors"]
+    assert resolve_kobert(cache_dir=cache) == folder
+
+
 def test_offline_download_is_one_clear_error(tmp_path):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
@@ -108,7 +126,7 @@ def test_a_hub_with_only_pickle_weights_gets_conversion_advice_and_no_pickle_dow
     assert hub.gets("pytorch_model.bin") == []
 
 
-def test_cli_train_downloads_kobert_only_with_the_flag_and_reports_progress(hub_files, home, tmp_path, monkeypatch):
+def test_cli_train_with_download_fetches_kobert_reports_progress_and_registers_it(hub_files, home, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     with FakeHub(hub_files) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)

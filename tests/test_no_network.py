@@ -6,8 +6,16 @@ the same way in test_kobert.py; the only code allowed to connect is the KoBERT d
 
 from __future__ import annotations
 
+import pytest
+
 from kobert_chat.engine import ChatEngine
-from tests.kobert_helpers import no_network
+from tests.kobert_helpers import no_network, one_torch_thread
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    with one_torch_thread():
+        yield
 
 
 def test_start_and_chat_open_no_connection(model_home, monkeypatch):

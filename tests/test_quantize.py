@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from torch import nn
 
 from kobert_chat import paths
@@ -11,6 +12,13 @@ from kobert_chat.nlu.inference import Classifier
 from kobert_chat.nlu.quantize import is_quantized
 from kobert_chat.settings import load_settings, save_settings
 from kobert_chat.training_data import bundled_examples
+from tests.kobert_helpers import one_torch_thread
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    with one_torch_thread():
+        yield
 
 
 def test_int8_model_predicts_like_the_float_model(tiny_model_dir):

@@ -57,8 +57,12 @@ def resolve_kobert(local: Path | None = None, *, download: bool = False, progres
         return folder
     cached = cached_kobert(cache_dir, revision)
     if cached is not None:
-        check_kobert_folder(cached)  # a cache holding only pytorch_model.bin gets the conversion advice
-        return cached
+        try:
+            check_kobert_folder(cached)  # a cache holding only pytorch_model.bin gets the conversion advice
+            return cached
+        except ModelError:
+            if not download:
+                raise
     if not download:
         raise ModelError(f"KoBERT ({KOBERT_REPO}) is not on this machine: {HOW_TO_GET}.")
     return download_kobert(progress=progress, endpoint=endpoint, cache_dir=cache_dir, revision=revision)

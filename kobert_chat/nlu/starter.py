@@ -41,7 +41,8 @@ class StarterRecipe:
 # Chosen by measurement on the bundled split (README, "Measured quality"); tests use TINY.
 DEFAULT_RECIPE = StarterRecipe()
 TINY_RECIPE = StarterRecipe(vocab_size=300, layers=1, hidden=32, attention_heads=2, ngram_buckets=4096,
-                            ngram_dim=16, epochs=3, lr=1e-3, head_lr=5e-3, batch_size=16, max_length=32)
+                            ngram_dim=16, epochs=3, refit_epochs=3, lr=1e-3, head_lr=5e-3, batch_size=16,
+                            max_length=32)
 
 
 def build_starter(

@@ -1,0 +1,63 @@
+"""Retraining through a real child process (`main.py train --progress jsonl`) on the tiny model."""
+
+from __future__ import annotations
+
+from ui_helpers import WAIT
+
+from kobert_chat import paths
+from kobert_chat.store import Store
+
+TRAIN_WAIT = 240_000  # ms: a real child process on a shared 2-core machine
+
+
+def registry_state(home):
+    store = Store.open(paths.database_path(home))
+    try:
+        return [v.id for v in store.model_versions()], store.active_model_version().id
+    finally:
+        store.close()
+
+
+def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, model_home):
+    old = window.engine.model_version
+    dialog = window.open_retrain(extra_args=("--epochs", "1"))  # quick mode, kept short for the test
+    assert dialog.page() == "choose" and dialog.chosen_mode() == "quick"
+    dialog.start(dialog.chosen_mode())
+    assert dialog.page() == "progress"
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=TRAIN_WAIT)
+    assert dialog.outcome == "done", dialog.process.stderr
+    kinds = [e["event"] for e in dialog.process.events]
+    assert kinds[0] == "start" and "step" in kinds and kinds.count("epoch") == 1 and kinds[-1] == "done"
+    assert dialog.chart.loss and set(dialog.chart.f1) == {"intent", "emotion"}  # the live chart got data
+    assert dialog.page() == "result"
+    table = dialog.result_view.table
+    rows = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
+    assert rows == ["의도 macro-F1", "의도 정확도", "감정 macro-F1", "감정 정확도"]
+    for r in range(table.rowCount()):  # old and new side by side
+        assert float(table.item(r, 0).text()) >= 0 and float(table.item(r, 1).text()) >= 0
+    assert "인사" in dialog.result_view.matrix.labels  # confusion matrix with Korean label names
+    new = dialog.new_version()
+    versions, active = registry_state(model_home)
+    assert new in versions and active == old  # registered, not yet active
+
+    dialog.promote_button.click()
+    qtbot.waitUntil(lambda: dialog.page() == "message", timeout=WAIT)
+    assert window.engine.model_version == new
+    assert registry_state(model_home)[1] == new
+    qtbot.waitUntil(lambda: new in window.model_label.text(), timeout=WAIT)
+
+
+def test_cancel_mid_training_keeps_the_old_model(qtbot, window, model_home):
+    before = registry_state(model_home)
+    dialog = window.open_retrain()  # quick mode, default epochs: long enough to cancel
+    dialog.start("quick")
+    qtbot.waitUntil(
+        lambda: dialog.process is not None and any(e["event"] == "step" for e in dialog.process.events),
+        timeout=TRAIN_WAIT,
+    )
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=WAIT)
+    assert dialog.outcome == "cancelled"
+    assert dialog.page() == "message" and dialog.message.text() == "학습을 취소했어요."
+    assert registry_state(model_home) == before  # no new version, same active one
+    assert window.engine.model_version == before[1]

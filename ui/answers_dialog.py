@@ -1,0 +1,344 @@
+"""The bot's answers: filter by intent and emotion, add, edit, enable/disable, delete, import, export.
+
+Answers are plain data: changes apply to the next reply, no retraining involved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kobert_chat.store import Answer
+
+from . import errors
+from .answer_form import KINDS, AnswerForm
+from .fonts import renderable
+from .worker import Worker
+
+ALL, ANY_EMOTION = "__all__", "__any__"
+COLUMNS = ["사용", "종류", "의도", "감정", "답변", "가중치"]
+FILE_FILTER = "데이터 파일 (*.csv *.tsv *.jsonl);;모든 파일 (*)"
+
+
+class AnswersDialog(QDialog):
+    def __init__(
+        self, engine, worker: Worker, label_names: dict[str, dict[str, str]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("답변 편집")
+        self.setObjectName("AnswersDialog")
+        self.resize(940, 600)
+        self.engine = engine
+        self._worker = worker
+        self.label_names = label_names
+        self.answers: list[Answer] = []
+        self.form: AnswerForm | None = None
+        self.last_summary = ""  # what the last import/export reported
+        self._loading = False
+
+        headline = QLabel("챗봇의 답변")
+        headline.setObjectName("DialogHeadline")
+        hint = QLabel(
+            "의도와 감정에 맞는 답변 중 하나를 가중치에 따라 골라요. 고친 내용은 바로 다음 대답부터 쓰여요."
+        )
+        hint.setObjectName("Muted")
+        hint.setWordWrap(True)
+        self.kind_filter = self._filter_combo([(ALL, "모든 종류"), *KINDS.items()])
+        self.intent_filter = self._filter_combo(
+            [(ALL, "모든 의도"), *self.label_names.get("intent", {}).items()]
+        )
+        self.emotion_filter = self._filter_combo(
+            [(ALL, "모든 감정"), (ANY_EMOTION, "감정 상관없음"), *self.label_names.get("emotion", {}).items()]
+        )
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("Muted")
+        filters = QHBoxLayout()
+        for combo in (self.kind_filter, self.intent_filter, self.emotion_filter):
+            filters.addWidget(combo)
+        filters.addStretch(1)
+        filters.addWidget(self.count_label)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("AnswersTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._enabled_toggled)
+        self.table.itemDoubleClicked.connect(lambda _item: self.edit_selected())
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+
+        self.add_button = QPushButton("추가")
+        self.add_button.setObjectName("PrimaryButton")
+        self.add_button.clicked.connect(lambda: self.open_form(None))
+        self.edit_button = QPushButton("편집")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.delete_button = QPushButton("삭제")
+        self.delete_button.clicked.connect(self.delete_selected)
+        import_button = QPushButton("가져오기…")
+        import_button.clicked.connect(self._choose_import)
+        export_button = QPushButton("내보내기…")
+        export_button.clicked.connect(self._choose_export)
+        close = QPushButton("닫기")
+        close.clicked.connect(self.accept)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.delete_button):
+            buttons.addWidget(button)
+        buttons.addSpacing(16)
+        buttons.addWidget(import_button)
+        buttons.addWidget(export_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 16)
+        layout.addWidget(headline)
+        layout.addWidget(hint)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.reload()
+
+    def _filter_combo(self, items) -> QComboBox:
+        combo = QComboBox()
+        for key, text in items:
+            combo.addItem(text, key)
+        combo.currentIndexChanged.connect(lambda _i: self._show())
+        return combo
+
+    # -- loading and filtering -------------------------------------------------------------------
+    def reload(self) -> None:
+        store = self.engine.store
+        self._loading = True
+        self._worker.run(
+            lambda: store.answers(enabled_only=False),
+            self._loaded,
+            owner=self,
+            on_finished=lambda _ok: setattr(self, "_loading", False),
+        )
+
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def _loaded(self, answers: list[Answer]) -> None:
+        self.answers = list(answers)
+        self._show()
+
+    def visible_answers(self) -> list[Answer]:
+        """The answers the filters let through (filtering is in memory: a few hundred rows)."""
+        kind, intent, emotion = (
+            c.currentData() for c in (self.kind_filter, self.intent_filter, self.emotion_filter)
+        )
+        return [
+            a
+            for a in self.answers
+            if (kind == ALL or a.kind == kind)
+            and (intent == ALL or a.intent == intent)
+            and (emotion == ALL or (emotion == ANY_EMOTION and a.emotion is None) or a.emotion == emotion)
+        ]
+
+    def _show(self) -> None:
+        keep = self.selected_answer()
+        rows = self.visible_answers()
+        intents, emotions = self.label_names.get("intent", {}), self.label_names.get("emotion", {})
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(rows))
+        for row, a in enumerate(rows):
+            enabled = QTableWidgetItem("")
+            enabled.setFlags(
+                Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            )
+            enabled.setCheckState(Qt.CheckState.Checked if a.enabled else Qt.CheckState.Unchecked)
+            enabled.setData(Qt.ItemDataRole.UserRole, a.id)
+            enabled.setToolTip("체크를 풀면 이 답변을 쓰지 않아요")
+            emotion = emotions.get(a.emotion, a.emotion) if a.emotion else "상관없음"
+            cells = [
+                KINDS.get(a.kind, a.kind),
+                intents.get(a.intent, a.intent or "—"),
+                emotion,
+                renderable(" ".join(a.text.split())),
+                f"{a.weight:g}",
+            ]
+            self.table.setItem(row, 0, enabled)
+            for column, text in enumerate(cells, start=1):
+                item = QTableWidgetItem(text)
+                if column == 4:
+                    item.setToolTip(a.text)
+                if not a.enabled:
+                    item.setForeground(self.palette().placeholderText())
+                self.table.setItem(row, column, item)
+            if a.id == keep:
+                self.table.selectRow(row)
+        self.table.blockSignals(False)
+        self.count_label.setText(f"{len(rows)}개 / 전체 {len(self.answers)}개")
+        self._update_buttons()
+
+    def selected_answer(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def select_answer(self, answer_id: int) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == answer_id:
+                self.table.selectRow(row)
+                return
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected_answer() is not None
+        self.edit_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen)
+
+    # -- editing ---------------------------------------------------------------------------------
+    def open_form(self, answer: Answer | None) -> AnswerForm:
+        self.form = AnswerForm(self.label_names, answer, self)
+        self.form.submitted.connect(lambda values, a=answer: self.save(a.id if a else None, values))
+        self.form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.form.open()
+        return self.form
+
+    def edit_selected(self) -> None:
+        answer_id = self.selected_answer()
+        answer = next((a for a in self.answers if a.id == answer_id), None)
+        if answer is not None:
+            self.open_form(answer)
+
+    def save(self, answer_id: int | None, values: dict) -> None:
+        store = self.engine.store
+
+        def write() -> int:
+            if answer_id is None:
+                new_id = store.add_answer(
+                    values["text"],
+                    intent=values["intent"],
+                    emotion=values["emotion"],
+                    kind=values["kind"],
+                    weight=values["weight"],
+                )
+                if not values["enabled"]:
+                    store.update_answer(new_id, enabled=False)
+                return new_id
+            store.update_answer(
+                answer_id,
+                text=values["text"],
+                intent=values["intent"],
+                emotion=values["emotion"],
+                weight=values["weight"],
+                enabled=values["enabled"],
+            )
+            return answer_id
+
+        self._worker.run(write, self._saved, owner=self)
+
+    def _saved(self, answer_id: int) -> None:
+        store = self.engine.store
+        self._worker.run(
+            lambda: store.answers(enabled_only=False),
+            lambda answers: (self._loaded(answers), self.select_answer(answer_id)),
+            owner=self,
+        )
+
+    def _enabled_toggled(self, item: QTableWidgetItem) -> None:
+        if item.column() != 0:
+            return
+        answer_id, enabled = item.data(Qt.ItemDataRole.UserRole), item.checkState() == Qt.CheckState.Checked
+        store = self.engine.store
+        self._worker.run(
+            lambda: store.update_answer(answer_id, enabled=enabled),
+            lambda _a: self._saved(answer_id),
+            owner=self,
+        )
+
+    def set_enabled(self, answer_id: int, enabled: bool) -> None:
+        """What ticking the 사용 box does (also used by tests)."""
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item.data(Qt.ItemDataRole.UserRole) == answer_id:
+                item.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
+                return
+
+    def delete_selected(self) -> None:
+        answer_id = self.selected_answer()
+        if answer_id is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "답변 삭제",
+            "이 답변을 삭제할까요? 되돌릴 수 없어요.\n잠시 쓰지 않으려면 ‘사용’ 체크만 풀어도 돼요.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            store = self.engine.store
+            self._worker.run(lambda: store.delete_answer(answer_id), lambda _r: self.reload(), owner=self)
+
+    # -- import / export -------------------------------------------------------------------------
+    def _choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "가져올 파일 고르기", str(Path.home()), FILE_FILTER)
+        if path:
+            self.import_from(Path(path))
+
+    def _choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "내보낼 파일",
+            str(Path.home() / "kobert-chat-내보내기.csv"),
+            "CSV (*.csv);;TSV (*.tsv);;JSON Lines (*.jsonl)",
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def import_from(self, path: Path) -> None:
+        from kobert_chat.import_export import import_file
+
+        store = self.engine.store
+        self._worker.run(
+            lambda: import_file(path, store), lambda result: self._imported(path, result), owner=self
+        )
+
+    def _imported(self, path: Path, result) -> None:
+        lines = [f"문장 {result.utterances}개와 답변 {result.answers}개를 가져왔어요."]
+        if result.duplicates:
+            lines.append(f"이미 있는 {result.duplicates}개는 건너뛰었어요.")
+        if result.rejected:
+            lines.append(f"{len(result.rejected)}개 행은 받아들이지 못했어요:")
+            lines += [f"  {line}번째 줄: {reason}" for line, reason in result.rejected[:8]]
+            if len(result.rejected) > 8:
+                lines.append(f"  … 외 {len(result.rejected) - 8}개")
+        self.last_summary = "\n".join(lines)
+        errors.show_notice(self, f"{path.name} 가져오기", self.last_summary)
+        self.reload()
+
+    def export_to(self, path: Path) -> None:
+        from kobert_chat.import_export import export_file
+
+        store = self.engine.store
+
+        def done(counts: tuple[int, int]) -> None:
+            self.last_summary = f"라벨 단 문장 {counts[0]}개와 답변 {counts[1]}개를 내보냈어요.\n{path}"
+            errors.show_notice(self, "내보내기", self.last_summary)
+
+        self._worker.run(lambda: export_file(path, store), done, owner=self)

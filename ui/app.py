@@ -1,0 +1,109 @@
+"""Start the desktop app: Qt application, Korean font and translations, theme, main window.
+
+`python main.py` calls run_app(); `python main.py --screenshot FILE.png` starts the same way, waits until
+the engine is ready and the window painted, saves the window to FILE.png and exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from kobert_chat import paths
+from kobert_chat.settings import load_settings
+
+from . import errors, theme
+from .fonts import register_korean_font
+from .main_window import MainWindow
+
+log = logging.getLogger("kobert_chat.ui")
+SCREENSHOT_TIMEOUT_S = 900  # a fresh data folder builds the starter model first (minutes on 2 cores)
+PAINT_SETTLE_MS = 400
+
+
+def run_app(screenshot: str | None = None, device: str | None = None) -> int:
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kobert-chat"])
+    app.setApplicationName("kobert-chat")
+    app.setApplicationDisplayName("kobert-chat")
+    app.setDesktopFileName("kobert-chat")
+    _install_korean(app)
+    if register_korean_font(app) is None:
+        print("warning: no font with Hangul found; Korean text may show as boxes", file=sys.stderr)
+    _ensure_log_file()
+    theme.apply_theme(app, _theme_setting())
+    window = MainWindow(device=device)
+    window.show()
+    result = {"code": None}
+    if screenshot:
+        _arm_screenshot(app, window, Path(screenshot), result)
+    QTimer.singleShot(0, window.start)
+    code = app.exec()
+    if result["code"] is not None:
+        code = result["code"]
+    window.close()
+    if not window.worker.wait(5000):
+        # The starter build cannot be interrupted mid-epoch; its staging folder is swept at the next start.
+        log.warning("background work still running at exit; leaving without waiting")
+        logging.shutdown()
+        os._exit(code)
+    return code
+
+
+def _install_korean(app: QApplication) -> None:
+    """Korean for Qt's own texts (예/아니요, 취소, file dialogs) and Korean number/date formats."""
+    QLocale.setDefault(QLocale(QLocale.Language.Korean, QLocale.Country.SouthKorea))
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(QLocale(QLocale.Language.Korean), "qtbase", "_", folder):
+        app.installTranslator(translator)
+
+
+def _ensure_log_file() -> None:
+    """The CLI already logs to the file; other ways of starting the app should too (the error dialog
+    points there)."""
+    target = os.path.abspath(errors.log_file())
+    root = logging.getLogger()
+    if any(isinstance(h, logging.FileHandler) and h.baseFilename == target for h in root.handlers):
+        return
+    handler = logging.FileHandler(target, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+
+
+def _theme_setting() -> str:
+    try:
+        return load_settings(paths.settings_path()).theme
+    except OSError:
+        return "system"
+
+
+def _arm_screenshot(app: QApplication, window: MainWindow, path: Path, result: dict) -> None:
+    def finish(code: int, message: str) -> None:
+        if result["code"] is None:
+            result["code"] = code
+            print(message, file=sys.stderr if code else sys.stdout)
+            app.exit(code)
+
+    def grab() -> None:
+        app.processEvents()
+        pixmap = window.grab()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if pixmap.isNull() or not pixmap.save(str(path)):
+            finish(1, f"error: could not save the screenshot to {path}")
+        else:
+            finish(0, f"screenshot saved to {path}")
+
+    window.ready.connect(lambda: QTimer.singleShot(PAINT_SETTLE_MS, grab))
+    window.startup_failed.connect(
+        lambda why: finish(1, f"error: screenshot failed: {why} (log: {errors.log_file()})")
+    )
+    QTimer.singleShot(
+        SCREENSHOT_TIMEOUT_S * 1000,
+        lambda: finish(1, f"error: screenshot timed out after {SCREENSHOT_TIMEOUT_S} s"),
+    )

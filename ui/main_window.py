@@ -1,0 +1,306 @@
+"""The main window: startup progress, then sidebar + chat, and the toolbar that opens every dialog."""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QSplitter, QStackedWidget
+
+from . import errors, icons, theme
+from .answers_dialog import AnswersDialog
+from .chat_panel import ChatPanel
+from .inbox import InboxDialog
+from .models_dialog import ModelsDialog
+from .retrain_dialog import RetrainDialog
+from .settings_dialog import SettingsDialog
+from .sidebar import Sidebar
+from .startup_view import StartupView
+from .worker import Worker
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()  # engine open, conversation list and current chat shown (screenshots wait for this)
+    startup_failed = Signal(str)
+
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("kobert-chat")
+        self.resize(1120, 740)
+        self.setMinimumSize(760, 480)
+        self.device = device
+        self.worker = Worker(self)
+        self.engine = None
+        self.label_names: dict[str, dict[str, str]] = {}
+        self.dialogs: dict[str, QDialog] = {}
+        self._ready_sent = False
+        self._sidebar_filled = False
+        self._warning_shown = False
+
+        self.startup = StartupView()
+        self.startup.retry_requested.connect(self.start)
+        self.sidebar = Sidebar(self.worker)
+        self.sidebar.setMinimumWidth(220)
+        self.chat = ChatPanel(self.worker)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("MainSplitter")
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(self.chat)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([270, 850])
+        splitter.setChildrenCollapsible(False)
+        splitter.setHandleWidth(1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.startup)
+        self.pages.addWidget(splitter)
+        self.setCentralWidget(self.pages)
+        self.model_label = QLabel("")
+        self.model_label.setObjectName("ModelStatus")
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.statusBar().setSizeGripEnabled(False)
+
+        self._make_actions()
+        self.sidebar.conversation_selected.connect(self._show_conversation)
+        self.sidebar.refreshed.connect(self._sidebar_refreshed)
+        self.sidebar.new_requested.connect(self.new_chat)
+        self.chat.replied.connect(self._replied)
+        self.chat.labels_changed.connect(self.refresh_label_count)
+        self.chat.model.loaded.connect(self._check_ready)
+
+    def _make_actions(self) -> None:
+        def action(text: str, icon: str, slot, shortcut=None, tip: str = "") -> QAction:
+            act = QAction(text, self)
+            act.setData(icon)
+            act.setToolTip(tip or text)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            act.setEnabled(False)  # until the engine is ready
+            self.addAction(act)
+            return act
+
+        self.new_action = action("새 대화", "new", self.new_chat, QKeySequence.StandardKey.New)
+        self.inbox_action = action(
+            "검토함",
+            "inbox",
+            self.open_inbox,
+            "Ctrl+Shift+I",
+            "아직 라벨이 없는 메시지를 모델이 헷갈린 순서로 보여 줘요",
+        )
+        self.retrain_action = action(
+            "다시 학습", "train", lambda: self.open_retrain(), None, "새로 단 라벨로 모델을 다시 학습해요"
+        )
+        self.models_action = action("모델", "models", self.open_models, None, "모델 버전 관리")
+        self.answers_action = action("답변", "answers", self.open_answers, None, "챗봇이 고르는 답변 편집")
+        self.settings_action = action(
+            "설정", "settings", self.open_settings, QKeySequence.StandardKey.Preferences
+        )
+        for act in (
+            self.inbox_action,
+            self.retrain_action,
+            self.models_action,
+            self.answers_action,
+            self.settings_action,
+        ):
+            self.chat.toolbar.addAction(act)
+        self.refresh_icons()
+
+    def refresh_icons(self) -> None:
+        for act in self.actions():
+            if act.data():
+                act.setIcon(icons.icon(act.data()))
+        self.sidebar.refresh_icons()
+        self.chat.composer.refresh_icons()
+
+    # -- startup ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Open the engine on the worker (it may build the starter model: minutes on a fresh folder)."""
+        self.startup.reset()
+        self.pages.setCurrentWidget(self.startup)
+        device = self.device
+        progress = self.worker.relay(self.startup.update_progress, owner=self.startup)
+
+        def open_engine():
+            from kobert_chat.engine import ChatEngine  # imports torch: keep that off the GUI thread too
+
+            engine = ChatEngine.open(device=device, on_progress=progress)
+            names = {head: dict(labels) for head, labels in engine.label_sets().items()}
+            return engine, names, engine.new_label_count(), (engine.model_version, engine.device)
+
+        def failed(ok: bool) -> None:
+            if not ok:
+                self.startup.show_failure(
+                    f"데이터 폴더나 모델을 확인한 뒤 다시 시도해 주세요. 자세한 기록: {errors.log_file()}"
+                )
+                self.startup_failed.emit("the engine could not be opened")
+
+        self.worker.run(open_engine, self._engine_ready, owner=self, on_finished=failed)
+
+    def _engine_ready(self, result) -> None:
+        self.engine, self.label_names, count, status = result
+        self.sidebar.set_store(self.engine.store)
+        self.chat.set_engine(self.engine, self.label_names)
+        for act in self.actions():
+            act.setEnabled(True)
+        self._set_label_count(count)
+        self._show_model_status(status)
+        self.pages.setCurrentIndex(1)
+        self.sidebar.refresh()
+        self.chat.composer.input.setFocus()
+        if self.engine.model_warning and not self._warning_shown:
+            self._warning_shown = True
+            errors.show_notice(self, "모델 알림", self.engine.model_warning)
+
+    def _sidebar_refreshed(self) -> None:
+        self._sidebar_filled = True
+        conversation = self.sidebar.current_conversation()
+        if conversation is not None and conversation.id == self.chat.model.conversation_id:
+            self.chat.set_header(conversation.title, conversation.message_count)
+        if self.sidebar.current_id() is None and self.chat.model.conversation_id is None:
+            self._check_ready()
+
+    def _check_ready(self) -> None:
+        if (
+            self._ready_sent
+            or self.engine is None
+            or not self._sidebar_filled
+            or not self.chat.model.first_page_in()
+            or self.chat.model.conversation_id != self.sidebar.current_id()
+        ):
+            return
+        self._ready_sent = True
+        self.ready.emit()
+
+    def _show_conversation(self, cid: int | None) -> None:
+        conversation = self.sidebar.current_conversation()
+        if conversation is not None and conversation.id == cid:
+            self.chat.show_conversation(cid, conversation.title, conversation.message_count)
+        else:
+            self.chat.show_conversation(cid, None)
+        self._check_ready()
+
+    def _replied(self, cid: int) -> None:
+        # Re-sort the list; follow the reply only if the user is still looking at that conversation.
+        if cid == self.chat.model.conversation_id:
+            self.sidebar.select(cid)
+        else:
+            self.sidebar.refresh()
+
+    def new_chat(self) -> None:
+        """An empty chat; its conversation is created (and named) by the first message."""
+        self.sidebar.clear_selection()
+        self.chat.show_conversation(None, None)
+        self.chat.composer.input.setFocus()
+
+    # -- counts and status -----------------------------------------------------------------------
+    def refresh_label_count(self) -> None:
+        if self.engine is not None:
+            self.worker.run(self.engine.new_label_count, self._set_label_count, owner=self)
+
+    def _set_label_count(self, count: int) -> None:
+        self.retrain_action.setText(f"다시 학습 ({count})" if count else "다시 학습")
+        self.retrain_action.setEnabled(count > 0)
+        self.retrain_action.setToolTip(
+            f"새로 단 라벨 {count}개로 모델을 다시 학습해요"
+            if count
+            else "새로 단 라벨이 없어요. 모델 창에서는 언제든 새로 학습할 수 있어요."
+        )
+
+    def _update_model_status(self) -> None:
+        engine = self.engine
+        if engine is not None:  # the device is a torch object: read it on the worker like everything else
+            self.worker.run(
+                lambda: (engine.model_version, engine.device), self._show_model_status, owner=self
+            )
+
+    def _show_model_status(self, status: tuple[str | None, str]) -> None:
+        version, device = status
+        self.model_label.setText(f"모델 {version or '없음'}  ·  {device.upper()}")
+
+    def model_changed(self) -> None:
+        """A version was promoted, activated or rolled back: labels, counts and status may all differ."""
+        self._update_model_status()
+        self.refresh_label_count()
+        engine = self.engine
+
+        def names():
+            return {head: dict(labels) for head, labels in engine.label_sets().items()}
+
+        self.worker.run(names, self._set_label_names, owner=self)
+
+    def _set_label_names(self, names: dict[str, dict[str, str]]) -> None:
+        self.label_names = names
+        self.chat.view.set_label_names(names)
+
+    # -- dialogs ---------------------------------------------------------------------------------
+    def _reuse(self, name: str) -> QDialog | None:
+        dialog = self.dialogs.get(name)
+        if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
+            dialog.raise_()
+            dialog.activateWindow()
+            return dialog
+        return None
+
+    def _keep(self, name: str, dialog: QDialog) -> QDialog:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialogs[name] = dialog
+        dialog.show()
+        return dialog
+
+    def open_inbox(self) -> InboxDialog:
+        dialog = self._reuse("inbox")
+        if dialog is None:
+            dialog = InboxDialog(self.engine, self.worker, self.label_names, self)
+            dialog.labeled.connect(self.chat.update_message)
+            dialog.labeled.connect(lambda _m: self.refresh_label_count())
+            self._keep("inbox", dialog)
+        return dialog
+
+    def open_retrain(self, extra_args: tuple[str, ...] = ()) -> RetrainDialog:
+        dialog = self._reuse("retrain")
+        if dialog is None:
+            dialog = RetrainDialog(self.engine, self.worker, self.label_names, self, extra_args=extra_args)
+            dialog.model_changed.connect(self.model_changed)
+            dialog.finished.connect(lambda _r: self.refresh_label_count())
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self._keep("retrain", dialog)
+        return dialog
+
+    def open_models(self) -> ModelsDialog:
+        dialog = self._reuse("models")
+        if dialog is None:
+            dialog = ModelsDialog(self.engine, self.worker, self)
+            dialog.model_changed.connect(self.model_changed)
+            dialog.train_requested.connect(lambda: self.open_retrain())
+            self._keep("models", dialog)
+        return dialog
+
+    def open_answers(self) -> AnswersDialog:
+        dialog = self._reuse("answers")
+        if dialog is None:
+            dialog = self._keep("answers", AnswersDialog(self.engine, self.worker, self.label_names, self))
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = self._reuse("settings")
+        if dialog is None:
+            dialog = SettingsDialog(self.engine, self.worker, self)
+            dialog.saved.connect(self._settings_saved)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self._keep("settings", dialog)
+        return dialog
+
+    def _settings_saved(self) -> None:
+        theme.apply_theme(QApplication.instance(), self.engine.settings.theme)
+        self.refresh_icons()
+        self._update_model_status()
+
+    # -- closing ---------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        retrain = self.dialogs.get("retrain")
+        if retrain is not None and shiboken6.isValid(retrain):
+            retrain.cancel_training()
+        if self.engine is not None:
+            engine, self.engine = self.engine, None
+            self.worker.run(engine.close)
+        super().closeEvent(event)

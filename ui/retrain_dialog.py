@@ -1,0 +1,304 @@
+"""Retrain: choose quick or full, watch progress, compare, then promote or discard the new version."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kobert_chat.errors import InputError, KobertChatError
+
+from . import errors
+from .charts import TrainingChart
+from .startup_view import duration_text
+from .training_process import TrainingProcess
+from .training_result import TrainingResultView
+from .worker import Worker
+
+MODES = {
+    "quick": (
+        "빠른 학습 (권장)",
+        "인코더는 그대로 두고 의도·감정 분류 부분만 다시 학습해요. 보통 1분 안에 끝나요.",
+    ),
+    "full": ("전체 학습", "모델 전체를 미세 조정해요. 더 정확해질 수 있지만 CPU에서는 오래 걸려요."),
+}
+
+
+class RetrainDialog(QDialog):
+    model_changed = Signal()  # the new version was promoted
+
+    def __init__(
+        self,
+        engine,
+        worker: Worker,
+        label_names: dict[str, dict[str, str]],
+        parent: QWidget | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("모델 다시 학습")
+        self.setObjectName("RetrainDialog")
+        self.resize(640, 380)  # grows when training starts: the chart and results need the room
+        self.engine = engine
+        self._worker = worker
+        self._extra_args = tuple(extra_args)  # e.g. ("--epochs", "3"): tests keep runs short
+        self.process: TrainingProcess | None = None
+        self.done_event: dict | None = None
+        self.outcome: str | None = None
+        self._steps_per_epoch = 1.0
+        self._stages = 0  # full mode trains in two stages (encoder, then heads): each sends "start"
+        self._x_offset = 0.0  # where the current stage starts on the chart's epoch axis
+        self._last_x = 0.0
+        self._close_when_stopped = False
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._choose_page())
+        self.pages.addWidget(self._progress_page())
+        self.result_view = TrainingResultView(label_names)
+        self.pages.addWidget(self._result_page())
+        self.pages.addWidget(self._message_page())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 18)
+        layout.addWidget(self.pages)
+
+    # -- pages -----------------------------------------------------------------------------------
+    def _choose_page(self) -> QWidget:
+        page = QWidget()
+        headline = QLabel("새로 단 라벨로 모델을 다시 학습할까요?")
+        headline.setObjectName("DialogHeadline")
+        intro = QLabel(
+            "함께 들어 있는 학습 문장과 직접 고치거나 확인한 라벨을 모두 써서 새 모델 버전을 만들어요. "
+            "결과를 보고 승격하기 전까지는 지금 모델이 그대로 쓰여요."
+        )
+        intro.setWordWrap(True)
+        intro.setObjectName("Muted")
+        layout = QVBoxLayout(page)
+        layout.addWidget(headline)
+        layout.addWidget(intro)
+        layout.addSpacing(10)
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        for mode, (title, text) in MODES.items():
+            button = QRadioButton(title)
+            button.setObjectName("ModeOption")
+            button.setChecked(mode == "quick")
+            note = QLabel(text)
+            note.setObjectName("Muted")
+            note.setWordWrap(True)
+            note.setContentsMargins(26, 0, 0, 8)
+            layout.addWidget(button)
+            layout.addWidget(note)
+            self.mode_buttons[mode] = button
+        layout.addStretch(1)
+        start = QPushButton("학습 시작")
+        start.setObjectName("PrimaryButton")
+        start.setDefault(True)
+        start.clicked.connect(lambda: self.start(self.chosen_mode()))
+        close = QPushButton("닫기")
+        close.clicked.connect(self.reject)
+        layout.addLayout(_button_row(close, start))
+        return page
+
+    def _progress_page(self) -> QWidget:
+        page = QWidget()
+        self.stage = QLabel("학습을 준비하는 중…")
+        self.stage.setObjectName("DialogHeadline")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(10)
+        self.eta = QLabel("")
+        self.eta.setObjectName("Muted")
+        self.chart = TrainingChart()
+        self.cancel_button = QPushButton("취소")
+        self.cancel_button.clicked.connect(self.cancel_training)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.stage)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.eta)
+        layout.addWidget(self.chart, 1)
+        layout.addLayout(_button_row(self.cancel_button))
+        return page
+
+    def _result_page(self) -> QWidget:
+        page = QWidget()
+        self.promote_button = QPushButton("승격 (이 모델 쓰기)")
+        self.promote_button.setObjectName("PrimaryButton")
+        self.promote_button.clicked.connect(self.promote)
+        self.discard_button = QPushButton("버리기")
+        self.discard_button.clicked.connect(self.discard)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.result_view, 1)
+        layout.addLayout(_button_row(self.discard_button, self.promote_button))
+        return page
+
+    def _message_page(self) -> QWidget:
+        page = QWidget()
+        self.message = QLabel("")
+        self.message.setObjectName("DialogHeadline")
+        self.message.setWordWrap(True)
+        self.message_detail = QLabel("")
+        self.message_detail.setWordWrap(True)
+        self.message_detail.setObjectName("Muted")
+        self.message_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("닫기")
+        close.setObjectName("PrimaryButton")
+        close.clicked.connect(self.accept)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.message_detail)
+        layout.addStretch(2)
+        layout.addLayout(_button_row(close))
+        return page
+
+    def page(self) -> str:
+        return ("choose", "progress", "result", "message")[self.pages.currentIndex()]
+
+    def chosen_mode(self) -> str:
+        return next(mode for mode, button in self.mode_buttons.items() if button.isChecked())
+
+    # -- training --------------------------------------------------------------------------------
+    def start(self, mode: str) -> None:
+        self.chart.clear()
+        self._stages, self._x_offset, self._last_x = 0, 0.0, 0.0
+        self.stage.setText(f"{MODES[mode][0].split(' (')[0]} 준비 중…")
+        self.eta.setText("")
+        self.progress.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.pages.setCurrentIndex(1)
+        self.resize(max(self.width(), 900), max(self.height(), 600))
+        self.process = TrainingProcess(self.engine.home, self)
+        self.process.event.connect(self._on_event)
+        self.process.finished.connect(self._on_finished)
+        self.process.start(mode, self._extra_args)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.running()
+
+    def cancel_training(self) -> None:
+        if self.running():
+            self.stage.setText("취소하는 중…")
+            self.cancel_button.setEnabled(False)
+            self.process.cancel()
+
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self._stages += 1
+            self._x_offset = self._last_x  # a later stage continues the chart instead of drawing over it
+            self.progress.setRange(0, int(event.get("total_steps") or 1))
+            self.progress.setValue(0)
+            self._steps_per_epoch = (event.get("total_steps") or 1) / max(1, event.get("epochs") or 1)
+            stage = f"{self._stages}단계 " if self._stages > 1 else ""
+            self.stage.setText(
+                f"{stage}학습 중 · 학습 문장 {event.get('n_train', 0):,}개, 검증 문장 {event.get('n_val', 0):,}개"
+            )
+        elif kind == "step":
+            self.progress.setValue(int(event.get("step", 0)))
+            self._last_x = self._x_offset + event.get("step", 0) / self._steps_per_epoch
+            self.chart.add_loss(self._last_x, float(event.get("loss", 0.0)))
+            self.eta.setText(
+                f"에포크 {event.get('epoch')} · 손실 {event.get('loss', 0):.3f} · "
+                f"남은 시간 최대 약 {duration_text(event.get('eta_s') or 0)}"
+            )
+        elif kind == "epoch":
+            val = event.get("val") or {}
+            self._last_x = self._x_offset + event.get("epoch", 0)
+            self.chart.add_validation(self._last_x, {h: m.get("macro_f1", 0.0) for h, m in val.items()})
+        elif kind in ("stage", "data") and event.get("message"):
+            self.stage.setText(event["message"])
+        elif kind == "done":
+            self.done_event = event
+
+    def _on_finished(self, outcome: str, _code: int) -> None:
+        self.outcome = outcome
+        if outcome == "done" and self.done_event is not None and self.done_event.get("version"):
+            self.result_view.show_result(self.done_event)
+            self.pages.setCurrentIndex(2)
+        elif outcome == "cancelled":
+            self._show_message(
+                "학습을 취소했어요.", "지금 쓰는 모델은 그대로예요. 새 버전은 만들어지지 않았어요."
+            )
+        else:
+            text = self.process.error_text() if self.process else ""
+            self._show_message("학습하지 못했어요.", "지금 쓰는 모델은 그대로예요.")
+            errors.show_error(
+                self,
+                InputError(text)
+                if "error" in _event_kinds(self.process)
+                else KobertChatError(text or "학습 프로세스가 오류로 끝났어요."),
+            )
+        if self._close_when_stopped:
+            self.accept()
+
+    # -- promote / discard -----------------------------------------------------------------------
+    def new_version(self) -> str | None:
+        return (self.done_event or {}).get("version")
+
+    def promote(self) -> None:
+        version, engine = self.new_version(), self.engine
+        if version is None:
+            return
+        self._set_result_buttons(False)
+
+        def promoted(_version) -> None:
+            self.model_changed.emit()
+            self._show_message(
+                "새 모델로 바꿨어요.", f"이제 {version} 모델이 대답해요. 모델 창에서 언제든 되돌릴 수 있어요."
+            )
+
+        self._worker.run(
+            lambda: engine.activate(version),
+            promoted,
+            owner=self,
+            on_finished=lambda ok: ok or self._set_result_buttons(True),
+        )
+
+    def discard(self) -> None:
+        version, engine = self.new_version(), self.engine
+        if version is None:
+            return
+        self._set_result_buttons(False)
+        self._worker.run(
+            lambda: engine.discard(version),
+            lambda _r: self._show_message("새 모델을 버렸어요.", "지금 쓰는 모델은 그대로예요."),
+            owner=self,
+            on_finished=lambda ok: ok or self._set_result_buttons(True),
+        )
+
+    def _set_result_buttons(self, enabled: bool) -> None:
+        self.promote_button.setEnabled(enabled)
+        self.discard_button.setEnabled(enabled)
+
+    def _show_message(self, text: str, detail: str) -> None:
+        self.message.setText(text)
+        self.message_detail.setText(detail)
+        self.pages.setCurrentIndex(3)
+
+    def reject(self) -> None:
+        if self.running():  # closing mid-training cancels it; the dialog goes once the child is gone
+            self._close_when_stopped = True
+            self.cancel_training()
+            return
+        super().reject()
+
+
+def _event_kinds(process: TrainingProcess | None) -> set[str]:
+    return {e.get("event") for e in process.events} if process else set()
+
+
+def _button_row(*buttons: QPushButton) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for button in buttons:
+        row.addWidget(button)
+    return row

@@ -1,0 +1,149 @@
+"""Settings: device, when to fall back to 'not sure' answers, data folder, theme."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kobert_chat import paths
+
+from .worker import Worker
+
+DEVICES = {"auto": "자동 (GPU가 있으면 GPU)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)"}
+THEMES = {"system": "시스템 설정 따르기", "light": "밝게", "dark": "어둡게"}
+
+
+class SettingsDialog(QDialog):
+    saved = Signal()
+
+    def __init__(self, engine, worker: Worker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("설정")
+        self.setObjectName("SettingsDialog")
+        self.resize(560, 400)
+        self.engine = engine
+        self._worker = worker
+        settings = engine.settings
+        self._chosen_folder: Path | None = None
+        self._folder_changed = False
+
+        self.device = QComboBox()
+        devices = dict(DEVICES)
+        if settings.device not in devices:
+            devices[settings.device] = settings.device
+        for key, name in devices.items():
+            self.device.addItem(name, key)
+        self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
+        self.threshold = self._percent(settings.threshold)
+        self.threshold.setToolTip("의도 확신도가 이보다 낮으면 넘겨짚지 않고 ‘잘 모르겠다’는 답을 해요")
+        self.margin = self._percent(settings.margin)
+        self.margin.setToolTip("1위와 2위 의도의 확률 차이가 이보다 작아도 ‘잘 모르겠다’는 답을 해요")
+        self.theme = QComboBox()
+        for key, name in THEMES.items():
+            self.theme.addItem(name, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+
+        self.folder = QLineEdit(str(engine.home))
+        self.folder.setReadOnly(True)
+        browse = QPushButton("바꾸기…")
+        browse.clicked.connect(self._browse)
+        default = QPushButton("기본 위치")
+        default.clicked.connect(lambda: self.choose_folder(None))
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        folder_row.addWidget(default)
+        note = (
+            "대화와 모델이 저장되는 폴더예요. 바꾸면 다음 실행부터 적용되고, 지금 데이터는 옮겨지지 않아요."
+        )
+        if os.environ.get(paths.HOME_ENV):
+            note += f" 지금은 {paths.HOME_ENV} 환경 변수가 설정되어 있어 그 폴더가 우선이에요."
+        self.folder_note = QLabel(note)
+        self.folder_note.setWordWrap(True)
+        self.folder_note.setObjectName("Muted")
+
+        form = QFormLayout()
+        form.addRow("계산 장치", self.device)
+        form.addRow("확신 기준", self.threshold)
+        form.addRow("1·2위 차이 기준", self.margin)
+        form.addRow("테마", self.theme)
+        form.addRow("데이터 폴더", folder_row)
+        form.addRow("", self.folder_note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("저장")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("취소")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 16)
+        headline = QLabel("설정")
+        headline.setObjectName("DialogHeadline")
+        layout.addWidget(headline)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _percent(value: float) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(0, 100)
+        box.setSuffix(" %")
+        box.setValue(round(value * 100))
+        box.setMaximumWidth(140)
+        return box
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "데이터 폴더 고르기", self.folder.text())
+        if folder:
+            self.choose_folder(Path(folder))
+
+    def choose_folder(self, folder: Path | None) -> None:
+        self._chosen_folder, self._folder_changed = folder, True
+        self.folder.setText(str(folder) if folder else str(paths.default_home()))
+
+    def new_settings(self):
+        return replace(
+            self.engine.settings,
+            device=self.device.currentData(),
+            threshold=self.threshold.value() / 100,
+            margin=self.margin.value() / 100,
+            theme=self.theme.currentData(),
+        )
+
+    def save(self) -> None:
+        engine, settings = self.engine, self.new_settings()
+        folder, folder_changed = self._chosen_folder, self._folder_changed
+        self.save_button.setEnabled(False)
+
+        def write() -> None:
+            engine.save_settings(settings)  # a new device reloads the model: worker thread
+            if folder_changed:
+                paths.set_chosen_home(folder)
+
+        def done(_result) -> None:
+            self.saved.emit()
+            self.accept()
+
+        self._worker.run(
+            write, done, owner=self, on_finished=lambda ok: ok or self.save_button.setEnabled(True)
+        )
