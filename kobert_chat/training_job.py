@@ -119,7 +119,7 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
                         device, emit: Progress, should_stop, dist=None) -> dict:
     from .nlu.distributed import Dist
     from .nlu.model_io import save_model
-    from .nlu.training import TrainConfig, mean_macro_f1, train_staged
+    from .nlu.training import TrainConfig, mean_macro_f1, train
     from .training_data import training_examples
 
     dist = dist or Dist()
@@ -133,8 +133,8 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
     config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=6 if quick else 3,
                          head_lr=3e-3)
-    result = train_staged(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop,
-                          dist=dist)
+    result = train(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop,
+                   dist=dist)
     if not dist.is_main:
         return {}  # rank 0 evaluates, writes and reports
     current = _current_metrics(registry, result.val_examples, device) if base_version else None

@@ -11,6 +11,9 @@ import pytest
 
 # Qt tests run offscreen; set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tiny models on 2 shared cores: one thread per process avoids oversubscription (several CLI
+# children run side by side), which made tiny trainings ~30x slower. Children inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from kobert_chat.nlu.training import Example  # noqa: E402
 

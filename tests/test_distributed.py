@@ -37,7 +37,7 @@ def test_each_rank_gets_an_equal_disjoint_share_of_every_epoch():
 
 def test_torchrun_two_cpu_processes_make_one_version_that_loads_and_evaluates(model_home: Path, tmp_path: Path):
     # A KoBERT-layout folder (no n-gram channel): full fine-tuning of encoder + heads is what DDP is for, and
-    # it keeps this test short (the starter's full mode adds a 30-epoch head refit).
+    # it keeps this test short.
     backbone = tiny_kobert(tmp_path / "kobert")
     before = _versions(model_home)
     torchrun = Path(sys.executable).parent / "torchrun"

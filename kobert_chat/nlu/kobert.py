@@ -36,11 +36,11 @@ OPTIONAL = ("tokenizer_config.json", "special_tokens_map.json")
 WANTED = REQUIRED[:2] + OPTIONAL + (WEIGHTS,)  # small files first: a missing weights file is found out cheaply
 HOW_TO_GET = ("run `python main.py train --backbone kobert --download` once (or use the app's KoBERT download "
               "button), or pass --backbone PATH to a folder with config.json, spiece.model and model.safetensors")
+# transformers >= 4.35 saves model.safetensors by default (5.x always does).
 CONVERT_HINT = (
-    "Convert it once in a separate Python environment that has torch, safetensors and transformers: "
-    "`python -c \"from transformers import BertModel; BertModel.from_pretrained('FOLDER')"
-    ".save_pretrained('FOLDER', safe_serialization=True)\"`, then pass that folder with --backbone FOLDER "
-    "(or set KOBERT_DIR=FOLDER)."
+    "Convert it once in a separate Python environment that has torch and transformers: "
+    "`python -c \"from transformers import BertModel; BertModel.from_pretrained('FOLDER').save_pretrained('FOLDER')\"`"
+    ", then pass that folder with --backbone FOLDER (or set KOBERT_DIR=FOLDER)."
 )
 # (file name, bytes done, total bytes or None when the server does not say)
 DownloadProgress = Callable[[str, int, "int | None"], None]
@@ -166,10 +166,10 @@ def _transfer(name: str, meta, url: str, part: Path, blob: Path, report: Downloa
                      displayed_filename=name, tqdm_class=_progress_bar(name, report))
     except Exception as e:  # noqa: BLE001 - any transport failure: keep the partial file for the next attempt
         have = part.stat().st_size if part.is_file() else 0
-        total = f" of {meta.size / 1e6:.1f}" if meta.size else ""
+        amount = f"{have / 1e6:.1f} of {meta.size / 1e6:.1f} MB ({have / meta.size:.0%})" if meta.size else f"{have} bytes"
         raise ModelError(
-            f"the download of {name} stopped at {have / 1e6:.1f}{total} MB ({_first_line(e)}); run the same "
-            "command again to continue where it stopped"
+            f"the download of {name} stopped at {amount} ({_first_line(e)}); run the same command again to "
+            "continue where it stopped"
         ) from e
     if _is_sha256(meta.etag) and _sha256(part) != meta.etag:  # LFS files are named by their sha256
         part.unlink()

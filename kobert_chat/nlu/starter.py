@@ -19,7 +19,7 @@ from .evaluation import summary
 from .model import HeadsConfig, KoBertClassifier, starter_bert_config
 from .model_io import save_model
 from .tokenizer import KoBertTokenizer, train_sentencepiece
-from .training import Example, TrainConfig, evaluate_examples, train_staged
+from .training import Example, TrainConfig, evaluate_examples, train
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class StarterRecipe:
     ngram_buckets: int = 2**18
     ngram_dim: int = 128
     epochs: int = 12
-    refit_epochs: int = 30  # second stage: heads + n-grams on frozen encoder features (see train_staged)
     lr: float = 5e-4
     head_lr: float = 3e-3
     batch_size: int = 32
@@ -41,7 +40,7 @@ class StarterRecipe:
 # Chosen by measurement on the bundled split (README, "Measured quality"); tests use TINY.
 DEFAULT_RECIPE = StarterRecipe()
 TINY_RECIPE = StarterRecipe(vocab_size=300, layers=1, hidden=32, attention_heads=2, ngram_buckets=4096,
-                            ngram_dim=16, epochs=3, refit_epochs=3, lr=1e-3, head_lr=5e-3, batch_size=16,
+                            ngram_dim=16, epochs=3, lr=1e-3, head_lr=5e-3, batch_size=16,
                             max_length=32)
 
 
@@ -78,8 +77,7 @@ def build_starter(
         emit({"event": "stage", "stage": "train", "message": "스타터 모델 학습 중"})
         config = TrainConfig(mode="full", epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,
                              head_lr=recipe.head_lr, seed=seed, max_length=recipe.max_length)
-        result = train_staged(model, tokenizer, train_examples, config, refit_epochs=recipe.refit_epochs,
-                              device=device, progress=emit, should_stop=should_stop)
+        result = train(model, tokenizer, train_examples, config, device=device, progress=emit, should_stop=should_stop)
         metrics = {"validation": {h: summary(m) for h, m in result.metrics.items()}, "recipe": asdict(recipe),
                    "n_train": result.n_train, "seed": seed}
         if test_examples:

@@ -19,7 +19,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -58,7 +58,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     max_length: int = 64
-    ngrams: bool = True  # False: the n-gram channel is off (zeros) for this run; see train_staged
+    ngrams: bool = True  # False: the n-gram channel is off (zeros) for this run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -127,25 +127,6 @@ def train(
         return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist)
     finally:
         model.ngrams_enabled = True
-
-
-def train_staged(model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
-                 config: TrainConfig, *, refit_epochs: int = 30, **kwargs) -> TrainResult:
-    """Full fine-tune for models with the n-gram channel, in two stages.
-
-    Trained jointly, the n-gram table memorises a few thousand lines within two epochs and the
-    encoder stops learning (training loss ~0). So: 1) fine-tune the encoder with the channel off;
-    2) freeze it and fit the heads on [encoder features, n-grams] with early stopping (cheap).
-    Models without the channel (real KoBERT) take the plain path.
-    """
-    if model.ngram is None or config.mode != "full":
-        return train(model, tokenizer, examples, config, **kwargs)
-    first = train(model, tokenizer, examples, replace(config, ngrams=False), **kwargs)
-    second = train(first.model, tokenizer, examples,
-                   replace(config, mode="quick", ngrams=True, epochs=refit_epochs, patience=max(config.patience, 5)),
-                   **kwargs)
-    second.history = first.history + second.history
-    return second
 
 
 def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist) -> TrainResult:
