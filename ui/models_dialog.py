@@ -35,6 +35,7 @@ def f1_text(version: ModelVersion, head: str) -> str:
 class ModelsDialog(QDialog):
     model_changed = Signal()
     train_requested = Signal()
+    kobert_requested = Signal()  # "Upgrade to KoBERT": the only place the app may go online, on request
 
     def __init__(self, engine, worker: Worker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,10 +74,13 @@ class ModelsDialog(QDialog):
         self.discard_button.clicked.connect(self.discard_selected)
         train = QPushButton("새로 학습…")
         train.clicked.connect(self.train_requested)
+        self.kobert_button = QPushButton("KoBERT로 업그레이드…")
+        self.kobert_button.setToolTip("진짜 KoBERT(skt/kobert-base-v1)를 한 번 내려받아 내 데이터로 학습해요")
+        self.kobert_button.clicked.connect(self.kobert_requested)
         close = QPushButton("닫기")
         close.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        for button in (train, self.rollback_button, self.discard_button):
+        for button in (train, self.kobert_button, self.rollback_button, self.discard_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(close)

@@ -214,6 +214,12 @@ class RetrainDialog(QDialog):
             val = event.get("val") or {}
             self._last_x = self._x_offset + event.get("epoch", 0)
             self.chart.add_validation(self._last_x, {h: m.get("macro_f1", 0.0) for h, m in val.items()})
+        elif kind == "download":
+            done, total = int(event.get("done") or 0), int(event.get("total") or 0)
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(min(done, max(total, 1)))
+            self.stage.setText(f"KoBERT 내려받는 중 · {event.get('file', '')} "
+                               f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
         elif kind in ("stage", "data") and event.get("message"):
             self.stage.setText(event["message"])
         elif kind == "done":
