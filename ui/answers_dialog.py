@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +27,7 @@ from kobert_chat.store import Answer
 
 from . import errors
 from .answer_form import KINDS, AnswerForm
+from .confirm import confirm
 from .fonts import renderable
 from .worker import Worker
 
@@ -284,14 +284,11 @@ class AnswersDialog(QDialog):
         answer_id = self.selected_answer()
         if answer_id is None:
             return
-        answer = QMessageBox.question(
+        if confirm(
             self,
             "답변 삭제",
             "이 답변을 삭제할까요? 되돌릴 수 없어요.\n잠시 쓰지 않으려면 ‘사용’ 체크만 풀어도 돼요.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             store = self.engine.store
             self._worker.run(lambda: store.delete_answer(answer_id), lambda _r: self.reload(), owner=self)
 

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
 )
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from . import errors, icons, theme
 from .answers_dialog import AnswersDialog
 from .chat_panel import ChatPanel
+from .confirm import confirm
 from .inbox import InboxDialog
 from .models_dialog import ModelsDialog
 from .retrain_dialog import RetrainDialog
@@ -276,17 +276,21 @@ class MainWindow(QMainWindow):
 
     def upgrade_to_kobert(self, extra_args: tuple[str, ...] = ()) -> RetrainDialog | None:
         """Download KoBERT (only now, because the user asked), fine-tune it, then compare and promote."""
-        answer = QMessageBox.question(
+        if not confirm(
             self,
             "KoBERT로 업그레이드",
             "진짜 KoBERT(skt/kobert-base-v1, 약 370MB)를 인터넷에서 한 번 내려받아요. 이미 받아 둔 게 있으면 "
             "그대로 써요.\n\n그다음 기본 데이터와 내가 단 라벨로 학습하고, 지금 모델과 성능을 비교해서 "
             "승격할지 고를 수 있어요. GPU가 없으면 전체 학습은 오래 걸려요. 계속할까요?",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return None
-        dialog = RetrainDialog(self.engine, self.worker, self.label_names, self,
-                               extra_args=("--backbone", "kobert", "--download", *extra_args))
+        dialog = RetrainDialog(
+            self.engine,
+            self.worker,
+            self.label_names,
+            self,
+            extra_args=("--backbone", "kobert", "--download", *extra_args),
+        )
         dialog.setWindowTitle("KoBERT로 업그레이드")
         dialog.model_changed.connect(self.model_changed)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)

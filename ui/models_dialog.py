@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from kobert_chat.store import ModelVersion
 
 from .chat_model import local_time
+from .confirm import confirm
 from .worker import Worker
 
 COLUMNS = ["", "버전", "만든 날짜", "백본", "의도 F1", "감정 F1", "학습 문장"]
@@ -165,12 +165,5 @@ class ModelsDialog(QDialog):
         chosen, engine = self._selected(), self.engine
         if chosen is None or chosen.active:
             return
-        answer = QMessageBox.question(
-            self,
-            "모델 버리기",
-            f"모델 {chosen.id}을(를) 지울까요? 되돌릴 수 없어요.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, "모델 버리기", f"모델 {chosen.id}을(를) 지울까요? 되돌릴 수 없어요."):
             self._worker.run(lambda: engine.discard(chosen.id), lambda _r: self.reload(), owner=self)

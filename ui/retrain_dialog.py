@@ -218,8 +218,9 @@ class RetrainDialog(QDialog):
             done, total = int(event.get("done") or 0), int(event.get("total") or 0)
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(min(done, max(total, 1)))
-            self.stage.setText(f"KoBERT 내려받는 중 · {event.get('file', '')} "
-                               f"{done / 1e6:,.1f} / {total / 1e6:,.1f} MB")
+            self.stage.setText(
+                f"KoBERT 내려받는 중 · {event.get('file', '')} {done / 1e6:,.1f} / {total / 1e6:,.1f} MB"
+            )
         elif kind in ("stage", "data") and event.get("message"):
             self.stage.setText(event["message"])
         elif kind == "done":

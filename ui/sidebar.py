@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QStyle,
     QStyledItemDelegate,
     QToolButton,
@@ -27,6 +26,7 @@ from kobert_chat.store import Conversation
 
 from . import icons, theme
 from .chat_model import clock_text, local_time
+from .confirm import confirm
 from .worker import Worker
 
 ConversationRole = Qt.ItemDataRole.UserRole + 1
@@ -281,14 +281,11 @@ class Sidebar(QFrame):
         conversation = self.current_conversation()
         if conversation is None or self._store is None:
             return
-        answer = QMessageBox.question(
+        if not confirm(
             self,
             "대화 삭제",
             f"‘{conversation.title}’ 대화를 삭제할까요?\n메시지와 직접 단 라벨도 함께 지워지고 되돌릴 수 없어요.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         store, cid = self._store, conversation.id
         self._worker.run(lambda: store.delete_conversation(cid), lambda _r: self.refresh(), owner=self)
