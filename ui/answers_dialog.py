@@ -50,7 +50,6 @@ class AnswersDialog(QDialog):
         self.answers: list[Answer] = []
         self.form: AnswerForm | None = None
         self.last_summary = ""  # what the last import/export reported
-        self._loading = False
 
         headline = QLabel("챗봇의 답변")
         headline.setObjectName("DialogHeadline")
@@ -130,16 +129,14 @@ class AnswersDialog(QDialog):
     # -- loading and filtering -------------------------------------------------------------------
     def reload(self) -> None:
         store = self.engine.store
-        self._loading = True
         self._worker.run(
             lambda: store.answers(enabled_only=False),
             self._loaded,
             owner=self,
-            on_finished=lambda _ok: setattr(self, "_loading", False),
         )
 
     def is_loading(self) -> bool:
-        return self._loading
+        return self._worker.busy(self)
 
     def _loaded(self, answers: list[Answer]) -> None:
         self.answers = list(answers)

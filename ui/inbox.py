@@ -40,7 +40,6 @@ class InboxDialog(QDialog):
         self._worker = worker
         self.label_names = label_names
         self.messages: list[Message] = []
-        self._loading = False
 
         headline = QLabel("모델이 헷갈려한 문장부터 보여 드려요")
         headline.setObjectName("DialogHeadline")
@@ -86,16 +85,14 @@ class InboxDialog(QDialog):
 
     def reload(self) -> None:
         store = self.engine.store
-        self._loading = True
         self._worker.run(
             lambda: store.unlabeled_messages(limit=LIMIT),
             self._fill,
             owner=self,
-            on_finished=lambda _ok: setattr(self, "_loading", False),
         )
 
     def is_loading(self) -> bool:
-        return self._loading
+        return self._worker.busy(self)
 
     def _fill(self, messages: list[Message]) -> None:
         self.messages = list(messages)

@@ -45,7 +45,6 @@ class ModelsDialog(QDialog):
         self.engine = engine
         self._worker = worker
         self.versions: list[ModelVersion] = []
-        self._loading = False
 
         headline = QLabel("모델 버전")
         headline.setObjectName("DialogHeadline")
@@ -95,16 +94,14 @@ class ModelsDialog(QDialog):
 
     def reload(self) -> None:
         store = self.engine.store
-        self._loading = True
         self._worker.run(
             store.model_versions,
             self._fill,
             owner=self,
-            on_finished=lambda _ok: setattr(self, "_loading", False),
         )
 
     def is_loading(self) -> bool:
-        return self._loading
+        return self._worker.busy(self)
 
     def _fill(self, versions: list[ModelVersion]) -> None:
         keep = self.selected_version()

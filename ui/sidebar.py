@@ -105,7 +105,6 @@ class Sidebar(QFrame):
         self._worker = worker
         self._store = None
         self._selected: int | None = None
-        self._loading = False
         self._new_chat = False  # the user started a new chat that has no conversation row yet
 
         title = QLabel("kobert-chat")
@@ -190,16 +189,14 @@ class Sidebar(QFrame):
             return
         store, search = self._store, self.search.text().strip() or None
         want = select if select is not None else self._selected
-        self._loading = True
         self._worker.run(
             lambda: store.conversations(search),
             lambda rows: self._fill(rows, want),
             owner=self,
-            on_finished=lambda _ok: setattr(self, "_loading", False),
         )
 
     def is_loading(self) -> bool:
-        return self._loading
+        return self._worker.busy(self)
 
     def _fill(self, conversations: list[Conversation], want: int | None) -> None:
         self.list.blockSignals(True)

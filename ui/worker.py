@@ -48,6 +48,7 @@ class Worker(QObject):
         self._pool.setExpiryTimeout(-1)  # one long-lived thread: the engine always sees the same caller
         self._dispatcher = _Dispatcher()
         self._pending = 0
+        self._pending_by_owner: dict[int, int] = {}  # id(owner) -> ops not yet finished
 
     def run(
         self,
@@ -64,6 +65,8 @@ class Worker(QObject):
         the callbacks are skipped: the user closed that screen.
         """
         self._pending += 1
+        if owner is not None:
+            self._pending_by_owner[id(owner)] = self._pending_by_owner.get(id(owner), 0) + 1
         if self._pending == 1:
             self.busy_changed.emit(True)
         dispatcher = self._dispatcher
@@ -96,8 +99,11 @@ class Worker(QObject):
 
         return call
 
-    def busy(self) -> bool:
-        return self._pending > 0
+    def busy(self, owner: QObject | None = None) -> bool:
+        """Any op still running, or (with owner) any op that owner started: screens use it as 'loading'."""
+        if owner is None:
+            return self._pending > 0
+        return self._pending_by_owner.get(id(owner), 0) > 0
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until queued ops have run (used when the app closes). Callbacks still arrive later."""
@@ -116,6 +122,10 @@ class Worker(QObject):
             ok = False
         finally:
             self._pending -= 1
+            if owner is not None:
+                left = self._pending_by_owner.pop(id(owner), 1) - 1
+                if left:
+                    self._pending_by_owner[id(owner)] = left
             if alive and on_finished is not None:
                 on_finished(ok)
             if self._pending == 0 and shiboken6.isValid(self):  # the window may be gone at shutdown
