@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +19,8 @@ import torch
 from ..errors import InputError
 from .model import KoBertClassifier
 from .model_io import load_model
-from .ngrams import ngram_batch
-from .tokenizer import KoBertTokenizer, pad
+from .ngrams import NgramBatch, ngram_batch
+from .tokenizer import Batch, KoBertTokenizer, pad
 
 
 @dataclass(frozen=True)
@@ -70,25 +70,36 @@ def to_device(x, device: torch.device):
     return x.to(device, non_blocking=True)
 
 
-@torch.inference_mode()
-def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
-                  device: torch.device | str = "cpu", batch_size: int = 64) -> dict[str, np.ndarray]:
-    """Softmax probabilities per head, each (N, n_labels), in the order of `texts`.
+def length_sorted_batches(tokenizer: KoBertTokenizer, texts: Sequence[str], batch_size: int,
+                          device: torch.device) -> Iterator[tuple[list[int], Batch]]:
+    """Padded batches in token-length order, each with the positions of its texts in `texts`.
 
     Sorting by length first means each batch pads to similar lengths: far less wasted compute.
     """
-    model.eval()
-    device = torch.device(device)
     encoded = [tokenizer.encode(t) for t in texts]
     order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        yield idx, to_device(pad([encoded[i] for i in idx]), device)
+
+
+def ngram_input(model: KoBertClassifier, texts: Sequence[str], device: torch.device) -> NgramBatch | None:
+    """The n-gram side channel's input for these texts, or None for models without it."""
     buckets = model.heads_config.ngram_buckets
+    return to_device(ngram_batch(texts, buckets), device) if buckets else None
+
+
+@torch.inference_mode()
+def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
+                  device: torch.device | str = "cpu", batch_size: int = 64) -> dict[str, np.ndarray]:
+    """Softmax probabilities per head, each (N, n_labels), in the order of `texts`."""
+    model.eval()
+    device = torch.device(device)
     out = {h: np.zeros((len(texts), len(labels)), dtype=np.float32) for h, labels in model.heads_config.heads.items()}
     dtype = autocast_dtype(device)
     autocast = torch.autocast("cuda", dtype=dtype) if dtype else contextlib.nullcontext()
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = to_device(pad([encoded[i] for i in idx]), device)
-        grams = to_device(ngram_batch([texts[i] for i in idx], buckets), device) if buckets else None
+    for idx, batch in length_sorted_batches(tokenizer, texts, batch_size, device):
+        grams = ngram_input(model, [texts[i] for i in idx], device)
         with autocast:
             logits = model(batch, grams)
         for head, lg in logits.items():

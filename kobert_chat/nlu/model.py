@@ -47,7 +47,6 @@ class KoBertClassifier(nn.Module):
         self.ngram = nn.EmbeddingBag(hc.ngram_buckets, hc.ngram_dim, mode="sum", sparse=True) if hc.ngram_buckets else None
         if self.ngram is not None:
             nn.init.normal_(self.ngram.weight, std=0.02)
-        self.ngrams_enabled = True  # training switches the side channel off while the encoder learns
         self.dropout = nn.Dropout(hc.dropout)
         self.heads = nn.ModuleDict({name: self._new_head(len(labels)) for name, labels in hc.heads.items()})
 
@@ -75,12 +74,9 @@ class KoBertClassifier(nn.Module):
     def head_logits(self, encoded: torch.Tensor, ngrams: NgramBatch | None) -> dict[str, torch.Tensor]:
         feats = encoded
         if self.ngram is not None:
-            if not self.ngrams_enabled:
-                bag = encoded.new_zeros(encoded.shape[0], self.heads_config.ngram_dim)  # (B, D)
-            elif ngrams is None:
+            if ngrams is None:
                 raise ValueError("this model uses n-gram features; pass an NgramBatch")
-            else:
-                bag = self.ngram(ngrams.ids, ngrams.offsets, per_sample_weights=ngrams.weights)  # (B, D)
+            bag = self.ngram(ngrams.ids, ngrams.offsets, per_sample_weights=ngrams.weights)  # (B, D)
             feats = torch.cat([encoded, bag.to(encoded.dtype)], dim=-1)  # (B, H + D)
         feats = self.dropout(feats)
         return {name: head(feats) for name, head in self.heads.items()}  # each (B, n_labels)

@@ -28,9 +28,9 @@ from torch import nn
 from ..errors import InputError, TrainingCancelled
 from .distributed import Dist
 from .evaluation import classification_report
-from .inference import autocast_dtype, probabilities, to_device
+from .inference import autocast_dtype, length_sorted_batches, ngram_input, probabilities, to_device
 from .model import KoBertClassifier
-from .ngrams import NgramBatch, ngram_batch
+from .ngrams import NgramBatch
 from .tokenizer import KoBertTokenizer, pad
 
 IGNORE = -100
@@ -58,7 +58,6 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     max_length: int = 64
-    ngrams: bool = True  # False: the n-gram channel is off (zeros) for this run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,11 +121,7 @@ def train(
         raise InputError("no labeled examples to train on")
     _check_labels(model, train_set + val_set)
     model.to(device)
-    model.ngrams_enabled = config.ngrams
-    try:
-        return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist)
-    finally:
-        model.ngrams_enabled = True
+    return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist)
 
 
 def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist) -> TrainResult:
@@ -149,9 +144,6 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             _memory_trial(model, encoded, train_set, targets, sample_w, class_weights, amp, device), batch_size))
         if batch_size != config.batch_size:
             emit({"event": "stage", "stage": "batch_size", "message": f"batch size {batch_size} fits in GPU memory"})
-    sparse_off = model.ngram is not None and not model.ngrams_enabled
-    if sparse_off:  # the n-gram channel is off this run: freeze its table, so DDP expects no gradient for it
-        model.ngram.weight.requires_grad_(False)
     net = dist.wrap(_Net(model, quick))
     steps_per_epoch = math.ceil(dist.shard_size(len(train_set)) / batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -174,7 +166,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if dist.any(stop()):
                 raise TrainingCancelled("training was cancelled")
             idx = order[b * batch_size : (b + 1) * batch_size].tolist()
-            grams = _grams(model, [train_set[i].text for i in idx], device)
+            grams = ngram_input(model, [train_set[i].text for i in idx], device)
             inputs = features[idx] if quick else pad([encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
@@ -214,8 +206,6 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if bad_epochs >= config.patience:
                 break
     del net  # the DDP wrapper (if any) is only for the training steps
-    if sparse_off:
-        model.ngram.weight.requires_grad_(True)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.freeze_encoder(False)
@@ -314,7 +304,7 @@ def _memory_trial(model: KoBertClassifier, encoded: list[list[int]], train_set: 
         try:
             with amp.autocast():
                 logits = net(to_device(pad([encoded[i] for i in idx]), device),
-                             _grams(model, [train_set[i].text for i in idx], device))
+                             ngram_input(model, [train_set[i].text for i in idx], device))
                 loss = _loss(logits, {h: to_device(t[idx], device) for h, t in targets.items()},
                              to_device(sample_w[idx], device), class_weights)
             amp.backward(loss)
@@ -382,7 +372,7 @@ def _optimizers(model: KoBertClassifier, config: TrainConfig) -> list[torch.opti
     """AdamW for dense weights; SparseAdam for the n-gram table, whose gradient touches only the
     rows a batch used (a dense update of a 10M-row table each step would dominate training time)."""
     optimizers = [_optimizer(model, config)]
-    if model.ngram is not None and model.ngrams_enabled:
+    if model.ngram is not None:
         optimizers.append(torch.optim.SparseAdam([model.ngram.weight], lr=config.head_lr))
     return optimizers
 
@@ -420,15 +410,7 @@ def _warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) ->
 def _cached_features(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
                      device: torch.device, batch_size: int = 64) -> torch.Tensor:
     model.eval()
-    encoded = [tokenizer.encode(t) for t in texts]
-    order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
     feats = torch.zeros((len(texts), model.bert_config.hidden_size))
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        feats[idx] = model.encode(pad([encoded[i] for i in idx]).to(device)).float().cpu()
+    for idx, batch in length_sorted_batches(tokenizer, texts, batch_size, device):
+        feats[idx] = model.encode(batch).float().cpu()
     return feats
-
-
-def _grams(model: KoBertClassifier, texts: Sequence[str], device: torch.device) -> NgramBatch | None:
-    buckets = model.heads_config.ngram_buckets
-    return to_device(ngram_batch(texts, buckets), device) if buckets else None
