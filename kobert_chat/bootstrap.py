@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .labels import DEFAULT_HEADS
 from .nlu.registry import Registry
 from .nlu.starter import DEFAULT_RECIPE, build_starter
 from .store import ModelVersion
@@ -13,11 +12,6 @@ from .training_data import bundled_examples
 
 log = logging.getLogger(__name__)
 Progress = Callable[[dict], None]
-
-
-def ensure_label_sets(registry: Registry) -> None:
-    for head, labels in DEFAULT_HEADS.items():
-        registry.store.ensure_labels(head, labels)
 
 
 def build_starter_version(registry: Registry, progress: Progress | None = None, seed: int = 0,

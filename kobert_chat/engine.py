@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import answer_choice, paths, safety
-from .bootstrap import build_starter_version, ensure_label_sets
+from .bootstrap import build_starter_version
 from .data.bundled import load_answers
 from .errors import InputError, ModelError
 from .nlu.inference import Classifier
@@ -57,7 +57,6 @@ class ChatEngine:
         store = Store.open(paths.database_path(home))
         registry = Registry(store, paths.models_dir(home))
         registry.sweep_staging()
-        ensure_label_sets(registry)
         if store.answer_count() == 0:
             store.seed_answers([_answer_dict(a) for a in load_answers()])
         settings = load_settings(paths.settings_path(home))

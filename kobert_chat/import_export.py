@@ -11,7 +11,6 @@ from pathlib import Path
 
 from . import paths
 from .data.formats import AnswerRow, LabeledRow, Rejected, read_import, write_export
-from .labels import DEFAULT_HEADS
 from .store import Store
 
 BATCH = 2000  # rows per transaction: bounded memory on huge files
@@ -33,8 +32,6 @@ def import_file(path: Path, store: Store | None = None) -> ImportResult:
     own = store is None
     store = store or Store.open(paths.database_path())
     try:
-        for head, labels in DEFAULT_HEADS.items():
-            store.ensure_labels(head, labels)
         lookup = _label_lookup(store)
         result = ImportResult()
         pending: list[tuple[str, dict[str, str]]] = []

@@ -68,8 +68,7 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
     file_rows, rejected = _read_data(request)
     store = Store.open(paths.database_path(home))
     try:
-        from .bootstrap import ensure_label_sets  # the model side: imported only once the input is known good
-        from .nlu import distributed
+        from .nlu import distributed  # the model side: imported only once the input is known good
         from .nlu.inference import resolve_device
         from .nlu.registry import Registry
 
@@ -81,7 +80,6 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
         if not dist.is_main:
             return _other_rank(request, store, registry, file_rows, rejected, device, should_stop, dist)
         # ------------------------------------------------------------------------------------------------
-        ensure_label_sets(registry)
         file_examples = _file_examples(request, file_rows, rejected, store, emit)
         dist.barrier()  # label sets written: the other ranks may read them now
         run_id = store.start_training_run(request.mode, _params(request))

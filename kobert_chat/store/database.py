@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kobert_chat.errors import StoreError
+from kobert_chat.labels import DEFAULT_HEADS
 
 from .answers import AnswersMixin
 from .chat import ChatMixin
@@ -57,6 +58,10 @@ class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin):
             store = cls(db, path)
             with store.transaction():
                 migrate(db, migrations, path)
+                # Default labels added to labels.py after a database was made reach it here, for every
+                # opener (app, CLI, training child), without a migration per label.
+                for head, labels in DEFAULT_HEADS.items():
+                    store.ensure_labels(head, labels)
             return store
         except sqlite3.DatabaseError as exc:
             if conn is not None:
