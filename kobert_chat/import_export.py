@@ -6,6 +6,7 @@ to ids); a row with an unknown label is rejected with the reason, never half-imp
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,9 +30,7 @@ class ImportResult:
 
 
 def import_file(path: Path, store: Store | None = None) -> ImportResult:
-    own = store is None
-    store = store or Store.open(paths.database_path())
-    try:
+    with _opened(store) as store:
         lookup = _label_lookup(store)
         result = ImportResult()
         pending: list[tuple[str, dict[str, str]]] = []
@@ -51,24 +50,21 @@ def import_file(path: Path, store: Store | None = None) -> ImportResult:
                     _flush(store, pending, source, result)
         _flush(store, pending, source, result)
         return result
-    finally:
-        if own:
-            store.close()
 
 
 def export_file(path: Path, store: Store | None = None) -> tuple[int, int]:
-    own = store is None
-    store = store or Store.open(paths.database_path())
-    try:
+    with _opened(store) as store:
         utterances = [(m.text, dict(m.labels)) for m in store.labeled_messages()]
         utterances += [(e.text, dict(e.labels)) for e in store.examples()]
         answers = store.answers(enabled_only=True)
         # every label set gets a column: a head trained from a file (say "sentiment") has labels too
         write_export(Path(path), utterances, answers, heads=list(store.label_sets()))
         return len(utterances), len(answers)
-    finally:
-        if own:
-            store.close()
+
+
+def _opened(store: Store | None) -> contextlib.AbstractContextManager[Store]:
+    """The caller's store as is, or the user's database opened (and closed) for this call."""
+    return contextlib.nullcontext(store) if store is not None else Store.open(paths.database_path())
 
 
 def _label_lookup(store: Store) -> dict[str, dict[str, str]]:
