@@ -21,6 +21,7 @@ from .nlu.inference import Classifier
 from .nlu.registry import Registry
 from .settings import Settings, load_settings, save_settings
 from .store import Message, ModelVersion, Store
+from .store.core import check_text
 
 log = logging.getLogger(__name__)
 NO_ANSWER_TEXT = "음… 뭐라고 답해야 할지 모르겠어요. 조금 더 이야기해 줄래요?"
@@ -124,6 +125,7 @@ class ChatEngine:
     def reply(self, conversation_id: int, text: str) -> Reply:
         if not isinstance(text, str) or not text.strip():
             raise InputError("메시지가 비어 있어요 (empty message): type something to send")
+        check_text(text, "A message")  # before the model: its n-gram hashing cannot encode lone surrogates
         with self._lock:
             self.store.conversation(conversation_id)  # clear error before any work if it is gone
             if self.classifier is None:

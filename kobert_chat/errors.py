@@ -1,8 +1,10 @@
 """Exceptions the CLI and the UI turn into clear messages.
 
 InputError  -> the user gave something we cannot use (CLI exit 2).
-StoreError  -> the database cannot be opened safely (corrupt, newer schema); never overwritten.
+StoreError  -> the database cannot be opened safely (corrupt, newer schema; never overwritten), or a
+               write to it failed (disk full, busy, read-only) and was rolled back whole.
 ModelError  -> a model folder is missing, incomplete, or not loadable safely.
+WriteError  -> a file could not be written (disk full, read-only); the old file is left as it was.
 """
 
 
@@ -20,6 +22,10 @@ class StoreError(KobertChatError):
 
 class ModelError(KobertChatError):
     pass
+
+
+class WriteError(KobertChatError, OSError):
+    """Also an OSError, so callers that already handle OSError keep working; `errno` is kept."""
 
 
 class TrainingCancelled(KobertChatError):

@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kobert_chat import paths
+from kobert_chat.instance_lock import AlreadyRunning, InstanceLock
 from kobert_chat.settings import load_settings
 
 from . import errors, theme
@@ -24,9 +25,44 @@ from .main_window import MainWindow
 log = logging.getLogger("kobert_chat.ui")
 SCREENSHOT_TIMEOUT_S = 900  # a fresh data folder builds the starter model first (minutes on 2 cores)
 PAINT_SETTLE_MS = 400
+EXIT_ALREADY_RUNNING = 3
+HEADLESS_PLATFORMS = ("offscreen", "minimal")
 
 
 def run_app(screenshot: str | None = None, device: str | None = None) -> int:
+    """The desktop app; one per data folder (a second start explains and exits before touching anything)."""
+    try:
+        lock = InstanceLock.acquire(paths.data_home())
+    except AlreadyRunning as e:
+        return _refuse_second_instance(e, dialog=not screenshot)
+    try:
+        return _run(screenshot, device)
+    finally:
+        lock.release()  # (os._exit in _run skips this; the OS drops the lock with the process anyway)
+
+
+def _refuse_second_instance(error: AlreadyRunning, dialog: bool) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    if dialog and _display_available():
+        app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kobert-chat"])
+        register_korean_font(app)
+        QMessageBox.warning(None, "kobert-chat", str(error))
+    return EXIT_ALREADY_RUNNING
+
+
+def _display_available() -> bool:
+    """False where a dialog could never be seen (offscreen tests, a Linux session without a display)."""
+    app = QApplication.instance()
+    if app is not None:
+        return app.platformName() not in HEADLESS_PLATFORMS
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in HEADLESS_PLATFORMS:
+        return False
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _run(screenshot: str | None, device: str | None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "kobert-chat"])
     app.setApplicationName("kobert-chat")
     app.setApplicationDisplayName("kobert-chat")

@@ -13,7 +13,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kobert_chat.errors import InputError
+from kobert_chat.errors import InputError, StoreError
+
+# Primary SQLite result codes of a write that could not happen (named constants need Python 3.11).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
 
 
 class StoreCore:
@@ -57,14 +60,20 @@ class StoreCore:
                 return
             # IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
             # write can fail at once with SQLITE_BUSY instead of waiting out busy_timeout.
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                failure = write_failure(self.path, exc)
+                if failure is None:
+                    raise
+                raise failure from exc
 
     # -- reading -----------------------------------------------------------------------------
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
@@ -95,6 +104,26 @@ class StoreCore:
                 now = self._last_now + timedelta(microseconds=1)
             self._last_now = now
             return now.isoformat(timespec="microseconds")
+
+
+def write_failure(path: Path, exc: sqlite3.OperationalError) -> StoreError | None:
+    """A clear StoreError for a write SQLite refused (disk full, busy, read-only, I/O); None for others.
+    The transaction was rolled back, so the message can promise that nothing was half-saved."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == _SQLITE_FULL or "disk is full" in str(exc):
+        return StoreError(
+            f"디스크가 가득 차서 저장하지 못했어요: the disk holding {path} is full ({exc}). Nothing from this "
+            f"change was saved and earlier data is intact; free some space and try again."
+        )
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StoreError(f"The database {path} is busy in another program ({exc}); nothing was saved, try again.")
+    if primary in (_SQLITE_READONLY, _SQLITE_IOERR):
+        return StoreError(
+            f"Could not write to the database {path} ({exc}); nothing from this change was saved. "
+            f"Check that the folder is writable and the disk is not full."
+        )
+    return None
 
 
 def casefold(text: str | None) -> str:
