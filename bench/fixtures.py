@@ -1,0 +1,90 @@
+"""What the benchmarks run on: the real starter, a KoBERT-size model with random weights, data homes.
+
+The starter takes ~1.5 min to build, so it is cached in bench/out/cache and rebuilt when the model
+code, the recipe or the bundled data change (a fingerprint of those names the cache folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from transformers import BertConfig
+
+from kobert_chat import paths
+from kobert_chat.labels import DEFAULT_HEADS
+from kobert_chat.nlu.model import HeadsConfig, KoBertClassifier
+from kobert_chat.nlu.model_io import save_model
+from kobert_chat.nlu.registry import Registry
+from kobert_chat.nlu.starter import DEFAULT_RECIPE, build_starter
+from kobert_chat.nlu.tokenizer import KoBertTokenizer
+from kobert_chat.store import Store
+from kobert_chat.training_data import bundled_examples
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / "out" / "cache"
+
+# skt/kobert-base-v1's shapes (its config.json): what "KoBERT-size" means in every figure.
+KOBERT_SHAPES = dict(vocab_size=8002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                     intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2, pad_token_id=1)
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256(json.dumps(asdict(DEFAULT_RECIPE), sort_keys=True).encode())
+    for folder in (ROOT / "kobert_chat" / "nlu", ROOT / "resources" / "data" / "utterances"):
+        for f in sorted(folder.glob("*.*")):
+            h.update(f.name.encode() + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def starter_folder(log=print) -> Path:
+    """The shipped starter (DEFAULT_RECIPE, seed 0), built once per code/data version."""
+    folder = CACHE / f"starter-{_fingerprint()}"
+    if (folder / "model.safetensors").is_file():
+        return folder
+    log(f"building the starter model into {folder} (once per code version, ~1.5 min idle)")
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    build_starter(staging, bundled_examples("train"), bundled_examples("test"), recipe=DEFAULT_RECIPE, seed=0)
+    staging.rename(folder)
+    return folder
+
+
+def kobert_size_folder(tokenizer_from: Path) -> Path:
+    """KoBERT's encoder shapes, random weights, intent + emotion heads; the starter's tokenizer (ids < 8002)."""
+    folder = CACHE / "kobert-size-random"
+    if (folder / "model.safetensors").is_file():
+        return folder
+    torch.manual_seed(0)
+    heads = {name: [lab for lab, _ in labels] for name, labels in DEFAULT_HEADS.items()}
+    model = KoBertClassifier(BertConfig(**KOBERT_SHAPES), HeadsConfig(heads=heads, ngram_buckets=0))
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_model(model, KoBertTokenizer.load(tokenizer_from), staging, {"note": "random weights, KoBERT shapes"})
+    staging.rename(folder)
+    return folder
+
+
+def make_home(home: Path, model_folder: Path, backbone: str) -> Path:
+    """A fresh data home whose active version is a copy of model_folder."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    store = Store.open(paths.database_path(home))
+    try:
+        registry = Registry(store, paths.models_dir(home))
+        staging = registry.staging_folder()
+        shutil.rmtree(staging)
+        shutil.copytree(model_folder, staging)
+        registry.commit(staging, backbone=backbone, parent=None, metrics={}, n_train=0, params={}, activate=True)
+    finally:
+        store.close()
+    return home
+
+
+def chat_texts() -> list[str]:
+    """Held-out lines: what a user might type, never seen in training."""
+    return [ex.text for ex in bundled_examples("test")]
