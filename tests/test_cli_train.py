@@ -112,7 +112,9 @@ def test_retrain_streams_json_progress_then_registers_an_inactive_version(traini
     kinds = [e["event"] for e in events]
 
     assert kinds[0] == "start" and kinds[-1] == "done"
-    assert set(kinds) == {"start", "step", "epoch", "done"}
+    assert set(kinds) == {"start", "step", "epoch", "stage", "done"}
+    stages = [e for e in events if e["event"] == "stage"]  # the TF-IDF expert's fit, after the last epoch
+    assert {e["stage"] for e in stages} == {"tfidf"} and kinds.index("stage") > max(i for i, k in enumerate(kinds) if k == "epoch")
     assert kinds.count("epoch") == 2 and kinds.index("step") < kinds.index("epoch")
     start_event = events[0]
     assert start_event["epochs"] == 2 and start_event["n_train"] > 0 and start_event["n_val"] > 0

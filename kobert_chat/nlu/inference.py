@@ -1,7 +1,8 @@
 """Inference: device choice, one thread-safe `predict` for chat, batched `predict_many`.
 
 On CUDA the forward runs under bf16/fp16 autocast; on CPU a loaded model can be int8-quantized
-(`Classifier.load(..., quantize=True)`, the quantize_int8 setting), see quantize.py.
+(`Classifier.load(..., quantize=True)`, the quantize_int8 setting), see quantize.py. A model with a
+fitted TF-IDF expert (tfidf.py) mixes its probabilities into each head's with the stored weight.
 """
 
 from __future__ import annotations
@@ -102,8 +103,26 @@ def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Se
         grams = ngram_input(model, [texts[i] for i in idx], device)
         with autocast:
             logits = model(batch, grams)
-        for head, lg in logits.items():
-            out[head][idx] = torch.softmax(lg.float(), dim=-1).cpu().numpy()
+        for head, p in mixed_probabilities(model, [texts[i] for i in idx], logits).items():
+            out[head][idx] = p.cpu().numpy()
+    return out
+
+
+def mixed_probabilities(model: KoBertClassifier, texts: Sequence[str],
+                        logits: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per head: softmax(encoder logits / T), mixed as (1 - w) * that + w * expert when the model's
+    TF-IDF expert has a mix for the head (mixing.py); plain softmax otherwise."""
+    hc = model.heads_config
+    mixed = [h for h in logits if h in hc.tfidf_mix] if model.tfidf is not None else []
+    expert = model.tfidf.logits(texts) if any(hc.tfidf_mix[h] > 0 for h in mixed) else {}
+    out = {}
+    for head, lg in logits.items():
+        if head not in mixed:
+            out[head] = torch.softmax(lg.float(), -1)
+            continue
+        p = torch.softmax(lg.float() / hc.tfidf_temperature.get(head, 1.0), -1)
+        w = hc.tfidf_mix[head]
+        out[head] = (1 - w) * p + w * torch.softmax(expert[head].to(p.device), -1) if w > 0 else p
     return out
 
 

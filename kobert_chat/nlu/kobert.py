@@ -262,7 +262,9 @@ def _str(path: Path | None) -> str | None:
 # -- building our classifier on KoBERT -------------------------------------------------------------------
 
 def kobert_classifier(folder: Path, heads: dict[str, list[str]]):
-    """-> (KoBertClassifier, KoBertTokenizer): KoBERT's encoder weights, fresh heads, n-gram channel off.
+    """-> (KoBertClassifier, KoBertTokenizer): KoBERT's encoder weights, fresh heads, n-gram channel off,
+    TF-IDF expert on (training refits it and chooses its weight on validation, so where KoBERT alone is
+    better the weight goes to 0; it costs seconds per retrain and a few MB).
 
     The encoder follows the folder's config.json; its weights are copied key by key from model.safetensors
     (names and shapes checked, pooler and pretraining heads ignored). The tokenizer reads spiece.model
@@ -290,7 +292,8 @@ def kobert_classifier(folder: Path, heads: dict[str, list[str]]):
     if tokenizer.vocab_size > config.vocab_size:
         raise ModelError(f"{folder}: spiece.model has {tokenizer.vocab_size} pieces but the encoder only "
                          f"{config.vocab_size}")
-    model = KoBertClassifier(config, HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=0))
+    model = KoBertClassifier(config, HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=0,
+                                                   tfidf=True))
     try:
         tensors = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as e:

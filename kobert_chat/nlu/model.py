@@ -3,6 +3,7 @@
     text --tokenizer--> input_ids (B, T) --BertModel--> hidden (B, T, H) --masked mean--> (B, H)
     text --char n-grams--> EmbeddingBag (B, D)  [optional side channel, see ngrams.py]
     concat (B, H + D) --dropout--> one nn.Linear per head --> logits (B, n_labels)
+    text --TF-IDF expert (optional, see tfidf.py)--> probabilities, mixed with the heads' at inference
 
 Heads are data (`heads = {"intent": [...], "emotion": [...]}`): adding a label or a head grows the
 matching Linear and keeps every trained weight.
@@ -10,13 +11,14 @@ matching Linear and keeps every trained weight.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
 from .ngrams import NgramBatch
+from .tfidf import TfidfExpert
 from .tokenizer import Batch
 
 
@@ -27,14 +29,20 @@ class HeadsConfig:
     ngram_dim: int = 128
     dropout: float = 0.1
     pooling: str = "mean"  # "mean" over real tokens, or "cls"
+    # The TF-IDF expert (tfidf.py). Off by default: folders saved before it existed have none.
+    tfidf: bool = False
+    tfidf_features: int = 0  # its vocabulary size, set by each fit (0: not fitted)
+    # Chosen on validation by each fit (mixing.py); a head missing from tfidf_mix uses the encoder alone.
+    tfidf_mix: dict[str, float] = field(default_factory=dict)  # head -> the expert's weight w in [0, 1]
+    tfidf_temperature: dict[str, float] = field(default_factory=dict)  # head -> encoder logits / T before mixing
+    tfidf_c: dict[str, float] = field(default_factory=dict)  # head -> inverse L2 strength (for the record)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> HeadsConfig:
-        known = {k: d[k] for k in ("heads", "ngram_buckets", "ngram_dim", "dropout", "pooling") if k in d}
-        return cls(**known)
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 class KoBertClassifier(nn.Module):
@@ -49,6 +57,7 @@ class KoBertClassifier(nn.Module):
             nn.init.normal_(self.ngram.weight, std=0.02)
         self.dropout = nn.Dropout(hc.dropout)
         self.heads = nn.ModuleDict({name: self._new_head(len(labels)) for name, labels in hc.heads.items()})
+        self.tfidf = TfidfExpert(hc.tfidf_features, {h: len(v) for h, v in hc.heads.items()}) if hc.tfidf else None
 
     @property
     def feature_dim(self) -> int:
@@ -92,6 +101,7 @@ class KoBertClassifier(nn.Module):
         if current is None:
             self.heads_config.heads[head] = list(labels)
             self.heads[head] = self._new_head(len(labels)).to(device)
+            self._grow_tfidf(head)
             return list(labels)
         added = [lab for lab in labels if lab not in current]
         if added:
@@ -102,7 +112,24 @@ class KoBertClassifier(nn.Module):
                 grown.bias[: len(current)] = old.bias
             self.heads[head] = grown
             current.extend(added)
+            self._grow_tfidf(head)
         return added
+
+    def _grow_tfidf(self, head: str) -> None:
+        """The expert's columns for new labels are unfitted: the head uses the encoder alone until a retrain refits it."""
+        if self.tfidf is not None:
+            self.tfidf.ensure_head(head, len(self.heads_config.heads[head]))
+            self.heads_config.tfidf_mix.pop(head, None)
+
+    def set_tfidf(self, expert: TfidfExpert | None, mix: dict[str, float] | None = None,
+                  temperature: dict[str, float] | None = None, c: dict[str, float] | None = None) -> None:
+        """Install a fitted expert with its mix (see mixing.py); None: an empty one, encoder alone."""
+        hc = self.heads_config
+        if expert is None:
+            expert = TfidfExpert(0, {h: len(v) for h, v in hc.heads.items()})
+        hc.tfidf, hc.tfidf_features = True, expert.n_features
+        hc.tfidf_mix, hc.tfidf_temperature, hc.tfidf_c = dict(mix or {}), dict(temperature or {}), dict(c or {})
+        self.tfidf = expert.to(next(self.parameters()).device)
 
     def freeze_encoder(self, frozen: bool = True) -> None:
         for p in self.encoder.parameters():

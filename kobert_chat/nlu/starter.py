@@ -30,6 +30,7 @@ class StarterRecipe:
     attention_heads: int = 4
     ngram_buckets: int = 2**18
     ngram_dim: int = 128
+    tfidf: bool = True  # the TF-IDF expert mixed into the heads (tfidf.py, mixing.py)
     epochs: int = 12
     lr: float = 5e-4
     head_lr: float = 3e-3
@@ -72,7 +73,7 @@ def build_starter(
             starter_bert_config(tokenizer.vocab_size, layers=recipe.layers, hidden=recipe.hidden,
                                 heads=recipe.attention_heads, max_positions=max(128, recipe.max_length)),
             HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=recipe.ngram_buckets,
-                        ngram_dim=recipe.ngram_dim),
+                        ngram_dim=recipe.ngram_dim, tfidf=recipe.tfidf),
         )
         emit({"event": "stage", "stage": "train", "message": "스타터 모델 학습 중"})
         config = TrainConfig(mode="full", epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,

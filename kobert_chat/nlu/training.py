@@ -3,7 +3,8 @@
 Multi-task: every example may carry labels for some heads; missing ones are masked out of the loss.
 Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, caches its features once and
 trains only the heads (seconds on CPU). Early stopping keeps the epoch with the best mean
-validation macro-F1 over heads.
+validation macro-F1 over heads. A model with a TF-IDF expert (tfidf.py) then gets it refit, with
+its mix chosen on the validation split (mixing.py); epochs are scored on the encoder alone.
 
 Hardware: on CUDA, bf16 (or fp16 with loss scaling) autocast, pinned host memory with non-blocking
 copies, and a batch size halved until it fits in GPU memory. Under torchrun (`dist`, see
@@ -29,6 +30,7 @@ from ..errors import InputError, TrainingCancelled
 from .distributed import Dist
 from .evaluation import classification_report
 from .inference import autocast_dtype, length_sorted_batches, ngram_input, probabilities, to_device
+from .mixing import Labeled, fit_expert
 from .model import KoBertClassifier
 from .ngrams import NgramBatch
 from .tokenizer import KoBertTokenizer, pad
@@ -128,6 +130,8 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     if dist.backend == "nccl" and model.ngram is not None:
         raise InputError("the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
                          "train this model in one process")
+    if model.tfidf is not None:
+        model.set_tfidf(None)  # the old expert may have seen this validation split; it is refit at the end
 
     targets = _targets(model, train_set)
     class_weights = _class_weights(model, targets, device)
@@ -210,6 +214,8 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
         model.load_state_dict(best_state)
     model.freeze_encoder(False)
     model.eval()
+    if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
+        best_metrics = _fit_tfidf(model, tokenizer, train_set, val_set, device, emit, stop)
     return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
 
 
@@ -218,9 +224,12 @@ def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examp
     """Per-head report over the examples that carry a label for that head."""
     if not examples:
         return {}
-    probs = probabilities(model, tokenizer, [ex.text for ex in examples], device)
+    return _reports(model.heads_config.heads, examples, probabilities(model, tokenizer, [ex.text for ex in examples], device))
+
+
+def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: dict[str, np.ndarray]) -> dict[str, dict]:
     reports = {}
-    for head, labels in model.heads_config.heads.items():
+    for head, labels in heads.items():
         rows = [i for i, ex in enumerate(examples) if head in ex.labels]
         if not rows:
             continue
@@ -228,6 +237,32 @@ def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examp
         y_pred = [labels[j] for j in probs[head][rows].argmax(1)]
         reports[head] = classification_report(y_true, y_pred, labels)
     return reports
+
+
+def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: Sequence[Example],
+               val_set: Sequence[Example], device: torch.device, emit: Progress, stop: Callable[[], bool]) -> dict:
+    """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
+    scored with the expert fit on the training split only (its final refit also saw validation)."""
+    emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 학습 중"})
+    heads = model.heads_config.heads
+    val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
+
+    def check_cancel() -> None:
+        if stop():
+            raise TrainingCancelled("training was cancelled")
+
+    fit = fit_expert(_labeled(model, train_set), _labeled(model, val_set),
+                     {h: np.log(np.clip(p, 1e-30, None)) for h, p in val_probs.items()},  # logits up to a shift
+                     {h: len(v) for h, v in heads.items()}, before_each_fit=check_cancel)
+    model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
+    emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 가중치 " +
+          ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items())})
+    return _reports(heads, val_set, fit.val_probs)
+
+
+def _labeled(model: KoBertClassifier, examples: Sequence[Example]) -> Labeled:
+    return Labeled([ex.text for ex in examples], {h: t.numpy() for h, t in _targets(model, examples).items()},
+                   np.array([ex.weight for ex in examples], dtype=np.float64))
 
 
 def mean_macro_f1(metrics: dict[str, dict]) -> float:

@@ -1,0 +1,147 @@
+"""The TF-IDF expert inside the classifier: it learns, is saved with the model, mixes by a weight chosen on validation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from kobert_chat.errors import TrainingCancelled
+from kobert_chat.nlu import mixing
+from kobert_chat.nlu.inference import Classifier, probabilities
+from kobert_chat.nlu.model_io import WEIGHTS, load_model, save_model
+from kobert_chat.nlu.tfidf import fit_head, fit_vocabulary, word_ngrams
+from kobert_chat.nlu.training import Example, TrainConfig, train
+from tests.test_training import _toy
+
+SENTENCES = ["안녕 반가워", "시험 망했어ㅠㅠ", "고마워요!", "헤어졌어… 너무 힘들다", "너 이름 뭐야?"]
+
+
+def _fit_toy(weights: list[float] | None = None):
+    data = _toy(20)
+    texts = [ex.text for ex in data]
+    y = torch.tensor([0 if ex.labels["intent"] == "greeting" else 1 for ex in data])
+    expert = fit_vocabulary(texts, {"intent": 2})
+    w = torch.tensor(weights) if weights else torch.ones(len(y))
+    fit_head(expert, "intent", expert.features(texts), y, w, c=10.0)
+    return expert
+
+
+def test_ngrams_match_scikit_learns_char_wb():
+    assert word_ngrams("Hi 너") == [" ", "h", "i", " ", " h", "hi", "i ", " hi", "hi ", " hi ",
+                                     " ", "너", " ", " 너", "너 ", " 너 "]
+
+
+def test_expert_learns_a_separable_task():
+    expert = _fit_toy()
+    logits = expert.logits(["안녕하세요 ㅋㅋ", "정말 감사합니다", "처음 보는 말"])["intent"]
+    assert logits[:2].argmax(1).tolist() == [0, 1]
+    assert torch.isfinite(logits[2]).all()  # unseen n-grams are ignored, not an error
+
+
+def test_sample_weights_count_in_the_fit():
+    texts = ["같은 말"] * 4
+    expert = fit_vocabulary(texts, {"h": 2})
+    y = torch.tensor([0, 0, 1, 1])
+    fit_head(expert, "h", expert.features(texts), y, torch.tensor([1.0, 1.0, 3.0, 3.0]), c=10.0)
+    assert expert.logits(["같은 말"])["h"].argmax().item() == 1
+
+
+def test_weight_follows_the_better_model_on_validation():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    sharp = np.eye(3)[y] * 0.9 + 0.1 / 3  # right and confident
+    noise = rng.dirichlet(np.ones(3), 200)  # uninformative
+    w_expert_good, _ = mixing.choose_weight(noise, sharp, y)
+    w_encoder_good, _ = mixing.choose_weight(sharp, noise, y)
+    assert 0.0 <= w_encoder_good < 0.5 < w_expert_good <= 1.0
+
+
+def test_training_fits_the_expert_and_chooses_its_weight(tiny_model_dir, tmp_path):
+    model, tok = load_model(tiny_model_dir)
+    data = _toy(30)
+    for i, ex in enumerate(data):
+        ex.weight = 3.0 if i % 5 == 0 else 1.0  # user labels count more
+    result = train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=16))
+    hc = model.heads_config
+    assert hc.tfidf and hc.tfidf_features == model.tfidf.n_features > 0
+    assert set(hc.tfidf_mix) == {"intent", "emotion"}  # emotion is missing on half the rows: masked, still fit
+    assert all(0.0 <= w <= 1.0 for w in hc.tfidf_mix.values())
+    assert all(c in mixing.C_GRID for c in hc.tfidf_c.values()) and all(t > 0 for t in hc.tfidf_temperature.values())
+    assert result.metrics["intent"]["accuracy"] >= 0.9
+
+    save_model(model, tok, tmp_path / "m")
+    again = Classifier.load(tmp_path / "m", "cpu")
+    assert again.model.heads_config.tfidf_mix == hc.tfidf_mix
+    a = probabilities(model, tok, SENTENCES)
+    b = probabilities(again.model, again.tokenizer, SENTENCES)
+    assert all(np.array_equal(a[h], b[h]) for h in a)
+
+
+def test_a_new_head_gets_its_expert(tiny_model_dir):
+    model, tok = load_model(tiny_model_dir)
+    model.ensure_labels("topic", ["food", "game"])
+    assert model.tfidf.heads["topic"].weight.shape == (model.tfidf.n_features, 2)
+    assert "topic" not in model.heads_config.tfidf_mix  # unfitted: the encoder alone until trained
+    fitted = model.tfidf.heads["emotion"].weight.clone()
+    model.ensure_labels("emotion", ["calm"])  # a grown head keeps its fitted columns, but is unmixed until refit
+    assert torch.equal(model.tfidf.heads["emotion"].weight[:, :-1], fitted)
+    assert "emotion" not in model.heads_config.tfidf_mix and "intent" in model.heads_config.tfidf_mix
+    food = ["떡볶이 먹자", "라면 끓여", "치킨 시켜", "김밥 맛있다", "피자 먹을래"]
+    game = ["게임 하자", "롤 한판", "오버워치 접속", "게임기 샀어", "한판 더 해"]
+    data = [Example(t, {"topic": "food"}) for t in food * 4] + [Example(t, {"topic": "game"}) for t in game * 4]
+    train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=8))
+    assert "topic" in model.heads_config.tfidf_mix
+    assert set(model.tfidf.heads) == {"intent", "emotion", "topic"}
+    expert = model.tfidf.logits(["김밥 먹자", "게임 한판"])["topic"]
+    assert expert.argmax(1).tolist() == [0, 1]
+
+
+def test_same_seed_same_expert(tiny_model_dir):
+    fits = []
+    for _ in range(2):
+        model, tok = load_model(tiny_model_dir)
+        train(model, tok, _toy(12), TrainConfig(mode="quick", epochs=2, batch_size=8, seed=3))
+        fits.append((model.tfidf.heads["intent"].weight.clone(), dict(model.heads_config.tfidf_mix)))
+    assert torch.equal(fits[0][0], fits[1][0]) and fits[0][1] == fits[1][1]
+
+
+def test_folder_saved_before_the_expert_still_loads(tiny_model_dir, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, folder)
+    tensors = {k: v for k, v in load_file(str(folder / WEIGHTS)).items() if not k.startswith("tfidf.")}
+    save_file(tensors, str(folder / WEIGHTS), metadata={"format": "pt"})
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["kobert_chat"] = {k: v for k, v in config["kobert_chat"].items() if not k.startswith("tfidf")}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+    old = Classifier.load(folder, "cpu")
+    assert old.model.tfidf is None
+    new, tok = load_model(tiny_model_dir)
+    new.heads_config.tfidf_mix = {}  # the same encoder, unmixed
+    expected = probabilities(new, tok, SENTENCES)
+    got = probabilities(old.model, old.tokenizer, SENTENCES)
+    assert all(np.allclose(expected[h], got[h]) for h in expected)
+    assert old.predict("안녕")["intent"].label in old.heads["intent"]
+
+
+@pytest.mark.parametrize("texts", [[""], ["   "], ["ㅋ" * 5000]])
+def test_expert_handles_empty_and_huge_text(texts):
+    expert = _fit_toy()
+    assert torch.isfinite(expert.logits(texts)["intent"]).all()
+
+
+def test_cancel_reaches_the_expert_fit(tiny_model_dir):
+    model, tok = load_model(tiny_model_dir)
+    fitting = {"now": False}
+
+    def progress(event: dict) -> None:
+        fitting["now"] |= event.get("stage") == "tfidf"
+
+    with pytest.raises(TrainingCancelled):
+        train(model, tok, _toy(12), TrainConfig(mode="quick", epochs=1, batch_size=8), progress=progress,
+              should_stop=lambda: fitting["now"])
