@@ -123,6 +123,8 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     dist = dist or Dist()
     with dist.main_first():  # rank 0 may build the starter or download KoBERT; the others then load it
         base_version, model, tokenizer, backbone = _base_model(request, registry, device, emit)
+    if model.tfidf is None:  # a version saved before the TF-IDF expert existed gains one (its weight is
+        model.set_tfidf(None)  # chosen on validation, so it can only help there)
     examples = training_examples(store) + file_examples
     for head, labels in _label_space(store, examples).items():
         model.ensure_labels(head, labels)

@@ -113,11 +113,7 @@ def test_same_seed_same_expert(tiny_model_dir):
 def test_folder_saved_before_the_expert_still_loads(tiny_model_dir, tmp_path):
     folder = tmp_path / "old"
     shutil.copytree(tiny_model_dir, folder)
-    tensors = {k: v for k, v in load_file(str(folder / WEIGHTS)).items() if not k.startswith("tfidf.")}
-    save_file(tensors, str(folder / WEIGHTS), metadata={"format": "pt"})
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["kobert_chat"] = {k: v for k, v in config["kobert_chat"].items() if not k.startswith("tfidf")}
-    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    _strip_expert(folder)
 
     old = Classifier.load(folder, "cpu")
     assert old.model.tfidf is None
@@ -127,6 +123,28 @@ def test_folder_saved_before_the_expert_still_loads(tiny_model_dir, tmp_path):
     got = probabilities(old.model, old.tokenizer, SENTENCES)
     assert all(np.allclose(expected[h], got[h]) for h in expected)
     assert old.predict("안녕")["intent"].label in old.heads["intent"]
+
+
+def _strip_expert(folder):
+    tensors = {k: v for k, v in load_file(str(folder / WEIGHTS)).items() if not k.startswith("tfidf.")}
+    save_file(tensors, str(folder / WEIGHTS), metadata={"format": "pt"})
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["kobert_chat"] = {k: v for k, v in config["kobert_chat"].items() if not k.startswith("tfidf")}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+
+
+def test_retraining_a_version_saved_before_the_expert_gives_it_one(home, tiny_model_dir, tmp_path):
+    from kobert_chat.training_job import TrainRequest, run_training
+    from tests.conftest import install_model
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    _strip_expert(old)
+    install_model(home, old)
+    done = run_training(TrainRequest(mode="quick", epochs=2, device="cpu"), home=home)
+    retrained = Classifier.load(done["path"], "cpu")
+    assert retrained.model.tfidf is not None and retrained.model.tfidf.n_features > 0
+    assert set(retrained.model.heads_config.tfidf_mix) == {"intent", "emotion"}
 
 
 @pytest.mark.parametrize("texts", [[""], ["   "], ["ㅋ" * 5000]])

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError, TrainingCancelled
+from .batching import bucketed_order
 from .distributed import Dist
 from .evaluation import classification_report
 from .inference import autocast_dtype, length_sorted_batches, ngram_input, probabilities, to_device
@@ -164,7 +165,9 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
         model.train()
         if quick:
             model.encoder.eval()  # frozen encoder: no dropout noise in cached features
-        order = dist.shard(rng.permutation(len(train_set)))  # same permutation on every rank, disjoint shards
+        # Same order on every rank, disjoint shards. Full mode pads token batches: group similar lengths.
+        order = dist.shard(rng.permutation(len(train_set)) if quick else
+                           bucketed_order(rng, [len(e) for e in encoded], batch_size * dist.world_size))
         epoch_loss, last_emit = 0.0, 0.0
         for b in range(steps_per_epoch):
             if dist.any(stop()):
