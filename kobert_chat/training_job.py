@@ -131,7 +131,7 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     quick = request.mode == "quick"
     epochs = request.epochs or (40 if quick else 8)
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
-    config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=6 if quick else 3,
+    config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=3,
                          head_lr=3e-3)
     result = train(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop,
                    dist=dist)

@@ -45,26 +45,31 @@ def hashed_counts(text: str, buckets: int) -> dict[int, float]:
     return counts
 
 
-def ngram_batch(texts: Sequence[str], buckets: int) -> NgramBatch:
+def ngram_features(text: str, buckets: int) -> tuple[list[int], list[float]]:
+    """One text's bag: bucket ids and weights (sublinear tf, then L2-normalised: the same shaping that
+    makes TF-IDF + LR strong). Training computes these once per text instead of once per epoch."""
+    counts = hashed_counts(text, buckets)
+    if not counts:  # EmbeddingBag wants a non-empty bag; a zero weight adds nothing
+        return [0], [0.0]
+    vals = {k: 1.0 + math.log(v) for k, v in counts.items()}
+    norm = sum(v * v for v in vals.values()) ** 0.5 or 1.0
+    return list(vals), [v / norm for v in vals.values()]
+
+
+def batch_from_features(features: Sequence[tuple[list[int], list[float]]]) -> NgramBatch:
     ids: list[int] = []
     weights: list[float] = []
     offsets: list[int] = []
-    for text in texts:
+    for bag_ids, bag_weights in features:
         offsets.append(len(ids))
-        counts = hashed_counts(text, buckets)
-        if not counts:  # EmbeddingBag wants a non-empty bag; a zero weight adds nothing
-            ids.append(0)
-            weights.append(0.0)
-            continue
-        # sublinear tf, then L2-normalise: the same shaping that makes TF-IDF + LR strong
-        vals = {k: 1.0 + math.log(v) for k, v in counts.items()}
-        norm = sum(v * v for v in vals.values()) ** 0.5 or 1.0
-        for k, v in vals.items():
-            ids.append(k)
-            weights.append(v / norm)
+        ids.extend(bag_ids)
+        weights.extend(bag_weights)
     return NgramBatch(
         torch.tensor(ids, dtype=torch.long),
         torch.tensor(offsets, dtype=torch.long),
         torch.tensor(weights, dtype=torch.float32),
     )
 
+
+def ngram_batch(texts: Sequence[str], buckets: int) -> NgramBatch:
+    return batch_from_features([ngram_features(text, buckets) for text in texts])

@@ -14,6 +14,7 @@ unpenalised bias), on the CPU, so it is deterministic and takes seconds.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import warnings
 import zlib
@@ -37,8 +38,10 @@ def word_ngrams(text: str) -> list[str]:
     return grams
 
 
+@functools.lru_cache(maxsize=2**15)  # a fit reads each text up to five times (vocabulary, features, refit)
 def gram_counts(text: str) -> dict[int, int]:
-    """crc32 key -> count. crc32 is stable across runs and machines, unlike hash()."""
+    """crc32 key -> count (callers must not change it: it is cached). crc32 is stable across runs and
+    machines, unlike hash()."""
     counts: dict[int, int] = {}
     for gram in word_ngrams(text):
         key = zlib.crc32(gram.encode("utf-8"))

@@ -31,9 +31,9 @@ from .batching import bucketed_order
 from .distributed import Dist
 from .evaluation import classification_report
 from .inference import autocast_dtype, length_sorted_batches, ngram_input, probabilities, to_device
-from .mixing import Labeled, fit_expert
+from .mixing import C_GRID, DEFAULT_C, Labeled, fit_expert
 from .model import KoBertClassifier
-from .ngrams import NgramBatch
+from .ngrams import NgramBatch, batch_from_features, ngram_features
 from .tokenizer import KoBertTokenizer, pad
 
 IGNORE = -100
@@ -140,7 +140,11 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     quick = config.mode == "quick"
     model.freeze_encoder(quick)
     features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
+    # Quick mode scores every epoch on the frozen encoder's cached validation features too.
+    val_cache = (_cached_features(model, tokenizer, [ex.text for ex in val_set], device), _ngram_bags(model, val_set)) \
+        if quick and val_set else None
     encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
+    bags = _ngram_bags(model, train_set)
 
     amp = _Amp(device)
     batch_size = config.batch_size
@@ -173,7 +177,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if dist.any(stop()):
                 raise TrainingCancelled("training was cancelled")
             idx = order[b * batch_size : (b + 1) * batch_size].tolist()
-            grams = ngram_input(model, [train_set[i].text for i in idx], device)
+            grams = to_device(batch_from_features([bags[i] for i in idx]), device) if bags else None
             inputs = features[idx] if quick else pad([encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
@@ -196,7 +200,10 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
                 eta = (now - started) / step * (total_steps - step)
                 emit({"event": "step", "epoch": epoch, "step": step, "total_steps": total_steps,
                       "loss": round(loss.item(), 4), "eta_s": round(eta, 1)})
-        metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
+        if val_cache is not None:
+            metrics = _evaluate_cached(model, val_set, *val_cache, device)
+        else:
+            metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
         score = mean_macro_f1(metrics) if metrics else -epoch_loss  # no validation: lower loss is better
         score = dist.from_main(score)  # every rank stops at the same epoch
         summary = {h: {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4)} for h, m in metrics.items()}
@@ -218,7 +225,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     model.freeze_encoder(False)
     model.eval()
     if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
-        best_metrics = _fit_tfidf(model, tokenizer, train_set, val_set, device, emit, stop)
+        best_metrics = _fit_tfidf(model, tokenizer, train_set, val_set, device, emit, stop, quick)
     return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
 
 
@@ -228,6 +235,17 @@ def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examp
     if not examples:
         return {}
     return _reports(model.heads_config.heads, examples, probabilities(model, tokenizer, [ex.text for ex in examples], device))
+
+
+@torch.inference_mode()
+def _evaluate_cached(model: KoBertClassifier, examples: Sequence[Example], features: torch.Tensor, bags: list | None,
+                     device: torch.device) -> dict[str, dict]:
+    """evaluate_examples for a frozen encoder: heads (and n-gram bag) over cached features."""
+    model.eval()
+    grams = to_device(batch_from_features(bags), device) if bags else None
+    logits = model.head_logits(to_device(features, device), grams)
+    probs = {h: torch.softmax(lg.float(), -1).cpu().numpy() for h, lg in logits.items()}
+    return _reports(model.heads_config.heads, examples, probs)
 
 
 def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: dict[str, np.ndarray]) -> dict[str, dict]:
@@ -243,9 +261,11 @@ def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: di
 
 
 def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: Sequence[Example],
-               val_set: Sequence[Example], device: torch.device, emit: Progress, stop: Callable[[], bool]) -> dict:
+               val_set: Sequence[Example], device: torch.device, emit: Progress, stop: Callable[[], bool],
+               quick: bool = False) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
-    scored with the expert fit on the training split only (its final refit also saw validation)."""
+    scored with the expert fit on the training split only (its final refit also saw validation).
+    Quick mode skips the search over C (half the fits): it keeps C = 10, what full builds choose here."""
     emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 학습 중"})
     heads = model.heads_config.heads
     val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
@@ -256,7 +276,8 @@ def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: S
 
     fit = fit_expert(_labeled(model, train_set), _labeled(model, val_set),
                      {h: np.log(np.clip(p, 1e-30, None)) for h, p in val_probs.items()},  # logits up to a shift
-                     {h: len(v) for h, v in heads.items()}, before_each_fit=check_cancel)
+                     {h: len(v) for h, v in heads.items()}, before_each_fit=check_cancel,
+                     c_grid=(DEFAULT_C,) if quick else C_GRID)
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
     emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 가중치 " +
           ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items())})
@@ -351,6 +372,12 @@ def _memory_trial(model: KoBertClassifier, encoded: list[list[int]], train_set: 
             del optimizer_room
 
     return trial
+
+
+def _ngram_bags(model: KoBertClassifier, examples: Sequence[Example]) -> list | None:
+    """Each example's n-gram bag, hashed once: hashing every epoch cost more than the quick mode's steps."""
+    buckets = model.heads_config.ngram_buckets
+    return [ngram_features(ex.text, buckets) for ex in examples] if model.ngram is not None else None
 
 
 def _seed_everything(seed: int) -> None:
