@@ -34,7 +34,15 @@ TEXTS = ("안녕하세요!", "오늘 좀 우울하네ㅠㅠ", "너 누가 만들
 
 
 def peak_rss_mb() -> float:
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    """This process's peak resident memory. On Linux from /proc (VmHWM): getrusage's ru_maxrss survives
+    exec, so a child started by a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux, bytes on macOS
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20
 
 

@@ -102,7 +102,7 @@ def _trainer(figures: dict, starter: Path, quick: bool) -> None:
 
     examples = bundled_examples("train")
     result = compare(KoBertTokenizer.load(starter), examples[:1200] if quick else examples,
-                     bundled_examples("test"), epochs=1 if quick else 3)
+                     bundled_examples("test"), epochs=1 if quick else 8)
     figures["train_vs_trainer_ratio"] = result["ratio"]
     figures["trainer_details"] = result
 

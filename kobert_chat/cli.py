@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--download", action="store_true",
                     help="with --backbone kobert: download skt/kobert-base-v1 if it is not on this machine "
                          "(the only command that uses the network; resumes an interrupted download)")
-    tr.add_argument("--mode", choices=["quick", "full"], default="quick")
+    tr.add_argument("--mode", choices=["quick", "full"], default=None,
+                    help="quick (heads only, seconds) is the default for retrains; a new head from --data "
+                         "defaults to full, since a frozen encoder fits a label set it never saw poorly")
     tr.add_argument("--epochs", type=_positive_int)
     tr.add_argument("--seed", type=int, default=0)
     out = tr.add_mutually_exclusive_group()
@@ -198,7 +200,7 @@ def _train(args) -> int:
             total = f"{event['total'] / 1e6:.1f}" if event.get("total") else "?"
             print(f"downloading {event['file']}: {event['done'] / 1e6:.1f} of {total} MB", file=sys.stderr)
 
-    request = TrainRequest(mode=args.mode, epochs=args.epochs, seed=args.seed, backbone=args.backbone,
+    request = TrainRequest(mode=args.mode or ("full" if args.data else "quick"), epochs=args.epochs, seed=args.seed, backbone=args.backbone,
                            data=args.data, head=args.head, text_column=args.text_column,
                            label_column=args.label_column, out=args.out, activate=args.activate,
                            device=args.device or "auto", download=args.download)
