@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,16 +64,28 @@ def main() -> int:
                     "retrain": lambda: _retrain(figures, tmp / "retrain", starter, q),
                     "gui": lambda: _gui(figures, homes, q)}
         for name in SECTIONS:
-            if name in only:
-                t0 = time.perf_counter()
-                print(f"[{name}] ...", flush=True)
+            if name not in only:
+                continue
+            t0 = time.perf_counter()
+            print(f"[{name}] ...", flush=True)
+            if len(only) == 1:
                 sections[name]()
-                print(f"[{name}] done in {time.perf_counter() - t0:.0f} s", flush=True)
+            else:  # each section in a fresh process: one section's memory and threads must not slow the next
+                figures.update(_in_child(name, tmp / f"{name}.json", q))
+            print(f"[{name}] done in {time.perf_counter() - t0:.0f} s", flush=True)
     _print_table(figures)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     print(f"written: {args.json}")
     return 0
+
+
+def _in_child(name: str, out: Path, quick: bool) -> dict:
+    cmd = [sys.executable, __file__, "--only", name, "--json", str(out)] + (["--quick"] if quick else [])
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result.pop("machine", None)
+    return result
 
 
 def _reply(figures: dict, homes: dict, texts: list[str], quick: bool) -> None:

@@ -265,7 +265,8 @@ def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: S
                quick: bool = False) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
     scored with the expert fit on the training split only (its final refit also saw validation).
-    Quick mode skips the search over C (half the fits): it keeps C = 10, what full builds choose here."""
+    Quick mode skips the search over C and the refit on train + validation (a quarter of the fits): it
+    keeps C = 10, what full builds choose here, and the expert fit on the training split."""
     emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 학습 중"})
     heads = model.heads_config.heads
     val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
@@ -277,7 +278,7 @@ def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: S
     fit = fit_expert(_labeled(model, train_set), _labeled(model, val_set),
                      {h: np.log(np.clip(p, 1e-30, None)) for h, p in val_probs.items()},  # logits up to a shift
                      {h: len(v) for h, v in heads.items()}, before_each_fit=check_cancel,
-                     c_grid=(DEFAULT_C,) if quick else C_GRID)
+                     c_grid=(DEFAULT_C,) if quick else C_GRID, refit=not quick)
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
     emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 가중치 " +
           ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items())})
