@@ -100,6 +100,10 @@ class Probe:
         self.last_tick = now
         if self.phase in self.stall:
             self.stall[self.phase] = max(self.stall[self.phase], late_ms)
+            if late_ms > 25 and os.environ.get("KOBERT_BENCH_LOG_STALLS"):
+                page = self.dialog.page() if self.dialog is not None else "-"
+                print(f"stall {late_ms:.0f} ms phase={self.phase} reply_pending={bool(self.waiting)} page={page}",
+                      file=sys.stderr, flush=True)
         if self.waiting and self.reply_on_screen():
             self.replied(now)
         if self.phase == "train" and self.dialog is not None and not self.dialog.running() and not self.waiting:

@@ -17,7 +17,7 @@ from . import answer_choice, paths, safety
 from .bootstrap import build_starter_version
 from .data.bundled import load_answers
 from .errors import InputError, ModelError
-from .nlu.inference import Classifier
+from .nlu.inference import Classifier, set_chat_threads
 from .nlu.registry import Registry
 from .settings import Settings, load_settings, save_settings
 from .store import Message, ModelVersion, Store
@@ -93,7 +93,11 @@ class ChatEngine:
 
     def _load(self, version: ModelVersion) -> Classifier:
         # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
-        return Classifier.load(Path(version.path), self.settings.device, version.id, quantize=self.settings.quantize_int8)
+        classifier = Classifier.load(Path(version.path), self.settings.device, version.id,
+                                     quantize=self.settings.quantize_int8)
+        if classifier.device.type == "cpu":
+            set_chat_threads(classifier.model)
+        return classifier
 
     @property
     def model_version(self) -> str | None:
