@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import torch
+
 from kobert_chat.engine import ChatEngine
 from kobert_chat.training_data import bundled_examples
 from kobert_chat.training_job import TrainRequest, run_training
@@ -16,6 +18,7 @@ TAILS = ("", " ㅋㅋ", "ㅠㅠ", "..", " 진짜로", "!!", " 근데", "요")
 def label_messages(home: Path, n: int) -> int:
     """Chat `n` new lines through the engine and label each one (both heads), as a user would."""
     test = bundled_examples("test")
+    threads = torch.get_num_threads()
     engine = ChatEngine.open(home, device="cpu")
     try:
         cid = engine.new_conversation("labels")
@@ -28,6 +31,9 @@ def label_messages(home: Path, n: int) -> int:
         return engine.new_label_count()
     finally:
         engine.close()
+        # The chat engine sets one thread for the starter; the retrain that follows is, in the app, a
+        # child process with the default pool, so give this process its default back.
+        torch.set_num_threads(threads)
 
 
 def time_retrain(home: Path, mode: str, epochs: int | None = None) -> dict:
