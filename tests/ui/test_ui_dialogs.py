@@ -91,12 +91,14 @@ def test_settings_are_saved_and_the_theme_applies(qtbot, window, model_home, tmp
 
     dialog = window.open_settings()
     dialog.threshold.setValue(55)
+    dialog.int8.setChecked(True)
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     dialog.choose_folder(tmp_path / "elsewhere")
     with qtbot.waitSignal(dialog.saved, timeout=WAIT):
         dialog.save()
     saved = load_settings(paths.settings_path(model_home))
-    assert (saved.threshold, saved.theme) == (0.55, "dark")
+    assert (saved.threshold, saved.theme, saved.quantize_int8) == (0.55, "dark", True)
+    qtbot.waitUntil(lambda: window.engine.classifier.quantized, timeout=WAIT)  # reloaded as int8
     assert theme.colors().name == "dark"
     assert json.loads(paths.location_file().read_text())["data_dir"] == str(tmp_path / "elsewhere")
 
