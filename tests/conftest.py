@@ -67,6 +67,21 @@ def install_model(home: Path, model_dir: Path, backbone: str = "starter", activa
         store.close()
 
 
+def integrity(where: Path) -> str:
+    """PRAGMA integrity_check of a data home's database (or a database file), through plain sqlite3
+    rather than the app's own code: "ok" when SQLite finds nothing wrong."""
+    import sqlite3
+
+    from kobert_chat import paths
+
+    db = paths.database_path(where) if Path(where).is_dir() else Path(where)
+    conn = sqlite3.connect(db)
+    try:
+        return "\n".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def model_home(home: Path, tiny_model_dir: Path) -> Path:
     """A data home whose active model is the tiny model (so no starter build happens)."""

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -25,17 +24,11 @@ from kobert_chat.nlu import model_io
 from kobert_chat.nlu.registry import Registry
 from kobert_chat.settings import Settings
 from kobert_chat.store import Store
-from tests.conftest import install_model
+from tests.conftest import install_model, integrity
 
 NO_SPACE = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def integrity(db: Path) -> str:
-    conn = sqlite3.connect(db)
-    try:
-        return "\n".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
-    finally:
-        conn.close()
 
 
 def tree(folder: Path) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -19,6 +18,7 @@ from kobert_chat import paths
 from kobert_chat.instance_lock import LOCK_NAME, AlreadyRunning, InstanceLock
 from kobert_chat.store import Store
 from tests.cli_helpers import ROOT, SAFETY_TIMEOUT_S, cli_env, command, run_side_by_side, start
+from tests.conftest import integrity
 
 ALREADY_RUNNING = "이미 다른 창에서 kobert-chat이 실행 중이에요"
 HOLD_LOCK = textwrap.dedent("""
@@ -49,12 +49,6 @@ def snapshot(home: Path) -> dict[str, str]:
             for p in sorted(home.rglob("*")) if p.is_file() and p.parent.name != "logs"}
 
 
-def integrity(home: Path) -> str:
-    conn = sqlite3.connect(paths.database_path(home))
-    try:
-        return "\n".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
-    finally:
-        conn.close()
 
 
 def test_only_one_process_holds_the_lock_and_kill_9_frees_it(home: Path):

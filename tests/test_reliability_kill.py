@@ -13,7 +13,6 @@ import os
 import queue
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -28,6 +27,7 @@ from kobert_chat.engine import ChatEngine
 from kobert_chat.nlu.registry import STAGING_PREFIX
 from kobert_chat.store import Store
 from tests.cli_helpers import ROOT, SAFETY_TIMEOUT_S, cli_env, command
+from tests.conftest import integrity
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")  # kill -9 semantics
 
@@ -69,13 +69,6 @@ def kill_9(proc: subprocess.Popen, rng: random.Random) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-def integrity(home: Path) -> str:
-    """PRAGMA integrity_check through a plain sqlite3 connection (not the app's code)."""
-    conn = sqlite3.connect(paths.database_path(home))
-    try:
-        return "\n".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
-    finally:
-        conn.close()
 
 
 def assert_whole_turns(store: Store, cid: int) -> list[str]:
