@@ -16,8 +16,6 @@ def write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     try:
         _replace(path, data)
-    except WriteError:
-        raise
     except OSError as exc:
         raise write_error(path, exc) from exc
 

@@ -30,7 +30,14 @@ from ..errors import InputError, TrainingCancelled
 from .batching import bucketed_order
 from .distributed import Dist
 from .evaluation import classification_report
-from .inference import autocast_dtype, length_sorted_batches, ngram_input, probabilities, to_device
+from .inference import (
+    autocast_dtype,
+    length_sorted_batches,
+    mixed_probabilities,
+    ngram_input,
+    probabilities,
+    to_device,
+)
 from .mixing import C_GRID, DEFAULT_C, Labeled, fit_expert
 from .model import KoBertClassifier
 from .ngrams import NgramBatch, batch_from_features, ngram_features
@@ -141,9 +148,9 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     model.freeze_encoder(quick)
     features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
     # Quick mode scores every epoch on the frozen encoder's cached validation features too.
-    val_cache = (_cached_features(model, tokenizer, [ex.text for ex in val_set], device), _ngram_bags(model, val_set)) \
-        if quick and val_set else None
+    val_cache = _ValidationCache.build(model, tokenizer, val_set, device) if quick and val_set else None
     encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
+    lengths = [len(e) for e in encoded]
     bags = _ngram_bags(model, train_set)
 
     amp = _Amp(device)
@@ -171,7 +178,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             model.encoder.eval()  # frozen encoder: no dropout noise in cached features
         # Same order on every rank, disjoint shards. Full mode pads token batches: group similar lengths.
         order = dist.shard(rng.permutation(len(train_set)) if quick else
-                           bucketed_order(rng, [len(e) for e in encoded], batch_size * dist.world_size))
+                           bucketed_order(rng, lengths, batch_size * dist.world_size))
         epoch_loss, last_emit = 0.0, 0.0
         for b in range(steps_per_epoch):
             if dist.any(stop()):
@@ -201,7 +208,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
                 emit({"event": "step", "epoch": epoch, "step": step, "total_steps": total_steps,
                       "loss": round(loss.item(), 4), "eta_s": round(eta, 1)})
         if val_cache is not None:
-            metrics = _evaluate_cached(model, val_set, *val_cache, device)
+            metrics = val_cache.evaluate(model, val_set)
         else:
             metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
         score = mean_macro_f1(metrics) if metrics else -epoch_loss  # no validation: lower loss is better
@@ -237,15 +244,29 @@ def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examp
     return _reports(model.heads_config.heads, examples, probabilities(model, tokenizer, [ex.text for ex in examples], device))
 
 
-@torch.inference_mode()
-def _evaluate_cached(model: KoBertClassifier, examples: Sequence[Example], features: torch.Tensor, bags: list | None,
-                     device: torch.device) -> dict[str, dict]:
-    """evaluate_examples for a frozen encoder: heads (and n-gram bag) over cached features."""
-    model.eval()
-    grams = to_device(batch_from_features(bags), device) if bags else None
-    logits = model.head_logits(to_device(features, device), grams)
-    probs = {h: torch.softmax(lg.float(), -1).cpu().numpy() for h, lg in logits.items()}
-    return _reports(model.heads_config.heads, examples, probs)
+@dataclass
+class _ValidationCache:
+    """What quick mode needs to score an epoch without running the frozen encoder again."""
+
+    texts: list[str]
+    features: torch.Tensor  # (N, H) encoder features, on the training device
+    grams: NgramBatch | None
+
+    @classmethod
+    def build(cls, model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
+              device: torch.device) -> _ValidationCache:
+        texts = [ex.text for ex in examples]
+        bags = _ngram_bags(model, examples)
+        return cls(texts, to_device(_cached_features(model, tokenizer, texts, device), device),
+                   to_device(batch_from_features(bags), device) if bags else None)
+
+    @torch.inference_mode()
+    def evaluate(self, model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, dict]:
+        """evaluate_examples for a frozen encoder: the heads (and n-gram bag) over the cached features."""
+        model.eval()
+        logits = model.head_logits(self.features, self.grams)
+        probs = {h: p.cpu().numpy() for h, p in mixed_probabilities(model, self.texts, logits).items()}
+        return _reports(model.heads_config.heads, examples, probs)
 
 
 def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: dict[str, np.ndarray]) -> dict[str, dict]:
