@@ -200,7 +200,8 @@ def _train(args) -> int:
             total = f"{event['total'] / 1e6:.1f}" if event.get("total") else "?"
             print(f"downloading {event['file']}: {event['done'] / 1e6:.1f} of {total} MB", file=sys.stderr)
 
-    request = TrainRequest(mode=args.mode or ("full" if args.data else "quick"), epochs=args.epochs, seed=args.seed, backbone=args.backbone,
+    mode = args.mode or ("full" if args.data else "quick")  # see --mode's help
+    request = TrainRequest(mode=mode, epochs=args.epochs, seed=args.seed, backbone=args.backbone,
                            data=args.data, head=args.head, text_column=args.text_column,
                            label_column=args.label_column, out=args.out, activate=args.activate,
                            device=args.device or "auto", download=args.download)
