@@ -29,8 +29,18 @@ import ui.app as app_module  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
 TICK_MS = 5
-TEXTS = ("안녕하세요!", "오늘 좀 우울하네ㅠㅠ", "너 누가 만들었어?", "고마워 ㅋㅋ", "시험 망쳐서 속상해요",
-         "라벨은 어떻게 고쳐?", "남친이랑 헤어졌어..", "완전 최고야!!", "잘 자", "요즘 잠이 안 와요")
+TEXTS = (
+    "안녕하세요!",
+    "오늘 좀 우울하네ㅠㅠ",
+    "너 누가 만들었어?",
+    "고마워 ㅋㅋ",
+    "시험 망쳐서 속상해요",
+    "라벨은 어떻게 고쳐?",
+    "남친이랑 헤어졌어..",
+    "완전 최고야!!",
+    "잘 자",
+    "요즘 잠이 안 와요",
+)
 
 
 def peak_rss_mb() -> float:
@@ -102,11 +112,19 @@ class Probe:
             self.stall[self.phase] = max(self.stall[self.phase], late_ms)
             if late_ms > 25 and os.environ.get("KOBERT_BENCH_LOG_STALLS"):
                 page = self.dialog.page() if self.dialog is not None else "-"
-                print(f"stall {late_ms:.0f} ms phase={self.phase} reply_pending={bool(self.waiting)} page={page}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"stall {late_ms:.0f} ms phase={self.phase} reply_pending={bool(self.waiting)} page={page}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if self.waiting and self.reply_on_screen():
             self.replied(now)
-        if self.phase == "train" and self.dialog is not None and not self.dialog.running() and not self.waiting:
+        if (
+            self.phase == "train"
+            and self.dialog is not None
+            and not self.dialog.running()
+            and not self.waiting
+        ):
             self.result["train_outcome"] = self.dialog.page()
             self.finish(None)
 
@@ -142,11 +160,16 @@ class Probe:
             return
         self.phase = "done"
         self.timer.stop()
-        self.result.update({
-            "error": error, "replies": len(self.reply_ms), "ui_reply_ms": self.reply_ms,
-            "max_gui_stall_chat_ms": self.stall["chat"], "max_gui_stall_train_ms": self.stall["train"],
-            "peak_rss_mb": peak_rss_mb(),
-        })
+        self.result.update(
+            {
+                "error": error,
+                "replies": len(self.reply_ms),
+                "ui_reply_ms": self.reply_ms,
+                "max_gui_stall_chat_ms": self.stall["chat"],
+                "max_gui_stall_train_ms": self.stall["train"],
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
         self.out.write_text(json.dumps(self.result, indent=2))
         if self.dialog is not None:
             self.dialog.hide()

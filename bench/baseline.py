@@ -7,8 +7,13 @@ from collections.abc import Sequence
 from kobert_chat.nlu.evaluation import classification_report
 
 
-def tfidf_lr_report(train_texts: Sequence[str], train_labels: Sequence[str], test_texts: Sequence[str],
-                    test_labels: Sequence[str], labels: Sequence[str] | None = None) -> dict:
+def tfidf_lr_report(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    test_texts: Sequence[str],
+    test_labels: Sequence[str],
+    labels: Sequence[str] | None = None,
+) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 

@@ -29,8 +29,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / "out" / "cache"
 
 # skt/kobert-base-v1's shapes (its config.json): what "KoBERT-size" means in every figure.
-KOBERT_SHAPES = dict(vocab_size=8002, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                     intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2, pad_token_id=1)
+KOBERT_SHAPES = dict(
+    vocab_size=8002,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    max_position_embeddings=512,
+    type_vocab_size=2,
+    pad_token_id=1,
+)
 
 
 def _fingerprint() -> str:
@@ -64,7 +72,9 @@ def kobert_size_folder(tokenizer_from: Path) -> Path:
     model = KoBertClassifier(BertConfig(**KOBERT_SHAPES), HeadsConfig(heads=heads, ngram_buckets=0))
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    save_model(model, KoBertTokenizer.load(tokenizer_from), staging, {"note": "random weights, KoBERT shapes"})
+    save_model(
+        model, KoBertTokenizer.load(tokenizer_from), staging, {"note": "random weights, KoBERT shapes"}
+    )
     staging.rename(folder)
     return folder
 
@@ -79,7 +89,9 @@ def make_home(home: Path, model_folder: Path, backbone: str) -> Path:
         staging = registry.staging_folder()
         shutil.rmtree(staging)
         shutil.copytree(model_folder, staging)
-        registry.commit(staging, backbone=backbone, parent=None, metrics={}, n_train=0, params={}, activate=True)
+        registry.commit(
+            staging, backbone=backbone, parent=None, metrics={}, n_train=0, params={}, activate=True
+        )
     finally:
         store.close()
     return home

@@ -16,11 +16,27 @@ PROBE = Path(__file__).resolve().parent / "app_probe.py"
 def run_app_probe(home: Path, chat: int, train_epochs: int, timeout_s: int = 1800) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "probe.json"
-        env = os.environ | {"KOBERT_CHAT_HOME": str(home), "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+        env = os.environ | {
+            "KOBERT_CHAT_HOME": str(home),
+            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+        }
         env["KOBERT_BENCH_T0"] = repr(time.time())
-        proc = subprocess.run([sys.executable, str(PROBE), "--out", str(out), "--chat", str(chat),
-                               "--train-epochs", str(train_epochs)], env=env, capture_output=True, text=True,
-                              timeout=timeout_s)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(PROBE),
+                "--out",
+                str(out),
+                "--chat",
+                str(chat),
+                "--train-epochs",
+                str(train_epochs),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
         if not out.is_file():
             raise RuntimeError(f"app probe wrote nothing (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         result = json.loads(out.read_text())

@@ -27,9 +27,17 @@ def hf_tokenizer(ours: KoBertTokenizer) -> PreTrainedTokenizerFast:
     tok.normalizer = normalizers.NFKC()  # SentencePiece's default nmt_nfkc, near enough for throughput
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", CLS_ID), ("[SEP]", SEP_ID)])
-    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]", model_max_length=ours.max_length)
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", CLS_ID), ("[SEP]", SEP_ID)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_max_length=ours.max_length,
+    )
 
 
 def hf_model(classifier: Classifier, head: str = "intent") -> BertForSequenceClassification:
@@ -49,7 +57,9 @@ def hf_model(classifier: Classifier, head: str = "intent") -> BertForSequenceCla
 
 
 def id_agreement(ours: KoBertTokenizer, theirs: PreTrainedTokenizerFast, texts: list[str]) -> float:
-    same = sum(ours.encode(t) == theirs(t, truncation=True, max_length=ours.max_length)["input_ids"] for t in texts)
+    same = sum(
+        ours.encode(t) == theirs(t, truncation=True, max_length=ours.max_length)["input_ids"] for t in texts
+    )
     return same / len(texts)
 
 
@@ -75,6 +85,12 @@ def compare(model_folder: Path, texts: list[str], repeats: int = 3, batch_size: 
         pipe_1 = _rate(lambda xs: clf(xs, **kwargs), texts, repeats)
         pipe_b = _rate(lambda xs: clf(xs, batch_size=batch_size, **kwargs), texts, repeats)
     best_pipe = max(pipe_1, pipe_b)
-    return {"ours_texts_per_s": our_rate, "pipeline_texts_per_s": pipe_1, "pipeline_batched_texts_per_s": pipe_b,
-            "ratio": our_rate / best_pipe, "texts": len(texts), "batch_size": batch_size,
-            "tokenizer_id_agreement": id_agreement(ours.tokenizer, tok, texts)}
+    return {
+        "ours_texts_per_s": our_rate,
+        "pipeline_texts_per_s": pipe_1,
+        "pipeline_batched_texts_per_s": pipe_b,
+        "ratio": our_rate / best_pipe,
+        "texts": len(texts),
+        "batch_size": batch_size,
+        "tokenizer_id_agreement": id_agreement(ours.tokenizer, tok, texts),
+    }

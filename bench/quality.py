@@ -43,15 +43,27 @@ def main() -> None:
     rows = {}
     for head in ("intent", "emotion"):
         t0 = time.perf_counter()
-        rep = tfidf_lr_report([e.text for e in train], [e.labels[head] for e in train], [e.text for e in test],
-                              [e.labels[head] for e in test])
+        rep = tfidf_lr_report(
+            [e.text for e in train],
+            [e.labels[head] for e in train],
+            [e.text for e in test],
+            [e.labels[head] for e in test],
+        )
         rows[("tfidf+lr", head)] = (rep["macro_f1"], rep["accuracy"], time.perf_counter() - t0)
     stages: dict[str, float] = {}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "m"
-        metrics = build_starter(folder, train, test, recipe=recipe, seed=args.seed,
-                                progress=lambda e: e.get("event") == "stage" and stages.setdefault(e["stage"], time.perf_counter()))
+        metrics = build_starter(
+            folder,
+            train,
+            test,
+            recipe=recipe,
+            seed=args.seed,
+            progress=lambda e: (
+                e.get("event") == "stage" and stages.setdefault(e["stage"], time.perf_counter())
+            ),
+        )
         elapsed = time.perf_counter() - t0
         for head, rep in metrics["test"].items():
             rows[("starter", head)] = (rep["macro_f1"], rep["accuracy"], elapsed)
@@ -59,7 +71,9 @@ def main() -> None:
             rows.update(_halves(folder, test))
     print(f"train {len(train)}  test {len(test)}  recipe {asdict(recipe)}")
     if "tfidf" in stages:
-        print(f"starter build {elapsed:.1f} s, of which the TF-IDF expert's fit {stages['evaluate'] - stages['tfidf']:.1f} s")
+        print(
+            f"starter build {elapsed:.1f} s, of which the TF-IDF expert's fit {stages['evaluate'] - stages['tfidf']:.1f} s"
+        )
     print(f"{'model':<16}{'head':<9}{'macro-F1':>9}{'acc':>8}{'time s':>9}")
     for (model, head), (f1, acc, t) in rows.items():
         print(f"{model:<16}{head:<9}{f1:>9.4f}{acc:>8.4f}{t:>9.1f}")

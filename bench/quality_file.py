@@ -29,7 +29,9 @@ from kobert_chat.evaluate_file import evaluate_file  # noqa: E402
 from kobert_chat.training_job import TrainRequest, run_training  # noqa: E402
 
 
-def split_rows(rows: list[LabeledRow], test_percent: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def split_rows(
+    rows: list[LabeledRow], test_percent: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     train, test = [], []
     for r in rows:
         pair = (r.text, next(iter(r.labels.values())))
@@ -56,14 +58,23 @@ def main() -> int:
     ap.add_argument("--test-percent", type=int, default=20)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    rows = [r for r in read_labeled(args.file, text_column=args.text_column, label_columns=[args.label_column])
-            if isinstance(r, LabeledRow)]
+    rows = [
+        r
+        for r in read_labeled(args.file, text_column=args.text_column, label_columns=[args.label_column])
+        if isinstance(r, LabeledRow)
+    ]
     train, test = split_rows(rows, args.test_percent)
     results = {"file": str(args.file), "head": args.head, "n_train": len(train), "n_test": len(test)}
 
     t0 = time.perf_counter()
-    base = tfidf_lr_report([t for t, _ in train], [y for _, y in train], [t for t, _ in test], [y for _, y in test])
-    results["baseline"] = {"macro_f1": base["macro_f1"], "accuracy": base["accuracy"], "s": time.perf_counter() - t0}
+    base = tfidf_lr_report(
+        [t for t, _ in train], [y for _, y in train], [t for t, _ in test], [y for _, y in test]
+    )
+    results["baseline"] = {
+        "macro_f1": base["macro_f1"],
+        "accuracy": base["accuracy"],
+        "s": time.perf_counter() - t0,
+    }
 
     starter = fixtures.starter_folder(log=lambda m: print(m, flush=True))
     with tempfile.TemporaryDirectory(prefix="kobert-quality-") as tmp:
@@ -74,7 +85,11 @@ def main() -> int:
         done = run_training(TrainRequest(mode=args.mode, data=[train_file], head=args.head), home=home)
         seconds = time.perf_counter() - t0
         ours = evaluate_file(test_file, model_dir=Path(done["path"]), head=args.head, device="cpu")
-    results["starter_" + args.mode] = {"macro_f1": ours["macro_f1"], "accuracy": ours["accuracy"], "s": seconds}
+    results["starter_" + args.mode] = {
+        "macro_f1": ours["macro_f1"],
+        "accuracy": ours["accuracy"],
+        "s": seconds,
+    }
 
     print(f"{args.file.name}: head {args.head}, train {len(train)}, test {len(test)} (hash split)")
     print(f"{'model':<22}{'macro-F1':>9}{'acc':>8}{'time s':>9}")

@@ -13,8 +13,12 @@ from kobert_chat.engine import ChatEngine
 
 def percentiles(samples_ms: list[float]) -> dict:
     a = np.asarray(samples_ms)
-    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "max_ms": float(a.max()), "n": len(a)}
+    return {
+        "p50_ms": float(np.percentile(a, 50)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "max_ms": float(a.max()),
+        "n": len(a),
+    }
 
 
 def measure_replies(home: Path, texts: list[str], n: int, warmup: int = 10, int8: bool = False) -> dict:

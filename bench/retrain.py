@@ -39,5 +39,10 @@ def label_messages(home: Path, n: int) -> int:
 def time_retrain(home: Path, mode: str, epochs: int | None = None) -> dict:
     t0 = time.perf_counter()
     done = run_training(TrainRequest(mode=mode, epochs=epochs), home=home)
-    return {"seconds": time.perf_counter() - t0, "mode": mode, "epochs": epochs or "default",
-            "version": done.get("version"), "n_train": done.get("n_train")}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "mode": mode,
+        "epochs": epochs or "default",
+        "version": done.get("version"),
+        "n_train": done.get("n_train"),
+    }

@@ -43,26 +43,38 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer samples, shorter trainings")
     ap.add_argument("--json", type=Path, default=fixtures.ROOT / "bench" / "out" / "bench.json")
-    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    ap.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
+    )
     args = ap.parse_args()
     only = set(args.only.split(","))
     if only - set(SECTIONS):
         ap.error(f"unknown section(s): {', '.join(sorted(only - set(SECTIONS)))}")
     q = args.quick
-    figures: dict = {"machine": {"cpus": torch.get_num_threads(), "python": platform.python_version(),
-                                 "torch": torch.__version__, "quick": q}}
+    figures: dict = {
+        "machine": {
+            "cpus": torch.get_num_threads(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "quick": q,
+        }
+    }
     starter = fixtures.starter_folder(log=lambda m: print(m, flush=True))
     kobert = fixtures.kobert_size_folder(starter)
     texts = fixtures.chat_texts()
     with tempfile.TemporaryDirectory(prefix="kobert-bench-") as tmp:
         tmp = Path(tmp)
-        homes = {"starter": lambda: fixtures.make_home(tmp / "starter", starter, "starter"),
-                 "kobert": lambda: fixtures.make_home(tmp / "kobert", kobert, "kobert-size-random")}
-        sections = {"reply": lambda: _reply(figures, homes, texts, q),
-                    "pipeline": lambda: _pipeline(figures, kobert, texts, q),
-                    "trainer": lambda: _trainer(figures, starter, q),
-                    "retrain": lambda: _retrain(figures, tmp / "retrain", starter, q),
-                    "gui": lambda: _gui(figures, homes, q)}
+        homes = {
+            "starter": lambda: fixtures.make_home(tmp / "starter", starter, "starter"),
+            "kobert": lambda: fixtures.make_home(tmp / "kobert", kobert, "kobert-size-random"),
+        }
+        sections = {
+            "reply": lambda: _reply(figures, homes, texts, q),
+            "pipeline": lambda: _pipeline(figures, kobert, texts, q),
+            "trainer": lambda: _trainer(figures, starter, q),
+            "retrain": lambda: _retrain(figures, tmp / "retrain", starter, q),
+            "gui": lambda: _gui(figures, homes, q),
+        }
         for name in SECTIONS:
             if name not in only:
                 continue
@@ -95,10 +107,16 @@ def _reply(figures: dict, homes: dict, texts: list[str], quick: bool) -> None:
     starter = measure_replies(homes["starter"](), texts, n)
     kobert = measure_replies(homes["kobert"](), texts, n // 3)
     kobert_int8 = measure_replies(homes["kobert"](), texts, n // 3, int8=True)
-    figures.update({"reply_p50_ms_starter": starter["p50_ms"], "reply_p95_ms_starter": starter["p95_ms"],
-                    "reply_p50_ms_kobert": kobert["p50_ms"], "reply_p95_ms_kobert": kobert["p95_ms"],
-                    "reply_p50_ms_kobert_int8": kobert_int8["p50_ms"],
-                    "reply_p95_ms_kobert_int8": kobert_int8["p95_ms"]})
+    figures.update(
+        {
+            "reply_p50_ms_starter": starter["p50_ms"],
+            "reply_p95_ms_starter": starter["p95_ms"],
+            "reply_p50_ms_kobert": kobert["p50_ms"],
+            "reply_p95_ms_kobert": kobert["p95_ms"],
+            "reply_p50_ms_kobert_int8": kobert_int8["p50_ms"],
+            "reply_p95_ms_kobert_int8": kobert_int8["p95_ms"],
+        }
+    )
     figures["reply_details"] = {"starter": starter, "kobert": kobert, "kobert_int8": kobert_int8}
 
 
@@ -114,8 +132,12 @@ def _trainer(figures: dict, starter: Path, quick: bool) -> None:
     from bench.trainer_ratio import compare
 
     examples = bundled_examples("train")
-    result = compare(KoBertTokenizer.load(starter), examples[:1200] if quick else examples,
-                     bundled_examples("test"), epochs=1 if quick else 8)
+    result = compare(
+        KoBertTokenizer.load(starter),
+        examples[:1200] if quick else examples,
+        bundled_examples("test"),
+        epochs=1 if quick else 8,
+    )
     figures["train_vs_trainer_ratio"] = result["ratio"]
     figures["trainer_details"] = result
 
@@ -136,14 +158,19 @@ def _gui(figures: dict, homes: dict, quick: bool) -> None:
 
     starter = run_app_probe(homes["starter"](), chat=10 if quick else 30, train_epochs=1)
     kobert = run_app_probe(homes["kobert"](), chat=5 if quick else 10, train_epochs=0)
-    figures.update({
-        "window_shown_s": starter["window_shown_s"], "first_reply_s": starter["first_reply_s"],
-        "peak_rss_mb_starter": starter["peak_rss_mb_chat"], "peak_rss_mb_kobert": kobert["peak_rss_mb_chat"],
-        "max_gui_stall_ms": max(starter["max_gui_stall_chat_ms"], starter["max_gui_stall_train_ms"]),
-        "max_gui_stall_chat_ms": starter["max_gui_stall_chat_ms"],
-        "max_gui_stall_train_ms": starter["max_gui_stall_train_ms"],
-        "window_shown_s_kobert": kobert["window_shown_s"], "first_reply_s_kobert": kobert["first_reply_s"],
-    })
+    figures.update(
+        {
+            "window_shown_s": starter["window_shown_s"],
+            "first_reply_s": starter["first_reply_s"],
+            "peak_rss_mb_starter": starter["peak_rss_mb_chat"],
+            "peak_rss_mb_kobert": kobert["peak_rss_mb_chat"],
+            "max_gui_stall_ms": max(starter["max_gui_stall_chat_ms"], starter["max_gui_stall_train_ms"]),
+            "max_gui_stall_chat_ms": starter["max_gui_stall_chat_ms"],
+            "max_gui_stall_train_ms": starter["max_gui_stall_train_ms"],
+            "window_shown_s_kobert": kobert["window_shown_s"],
+            "first_reply_s_kobert": kobert["first_reply_s"],
+        }
+    )
     figures["gui_details"] = {"starter": starter, "kobert": kobert}
 
 

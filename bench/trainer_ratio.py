@@ -44,10 +44,13 @@ class _TrainerModel(nn.Module):
 
 def _collate(features: list[dict]) -> dict:
     batch = pad([f["input_ids"] for f in features])  # dynamic padding, as DataCollatorWithPadding does
-    return {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask,
-            "token_type_ids": batch.token_type_ids,
-            "intent": torch.tensor([f["intent"] for f in features]),
-            "emotion": torch.tensor([f["emotion"] for f in features])}
+    return {
+        "input_ids": batch.input_ids,
+        "attention_mask": batch.attention_mask,
+        "token_type_ids": batch.token_type_ids,
+        "intent": torch.tensor([f["intent"] for f in features]),
+        "emotion": torch.tensor([f["emotion"] for f in features]),
+    }
 
 
 def _fresh_model(tokenizer: KoBertTokenizer, seed: int) -> KoBertClassifier:
@@ -56,7 +59,8 @@ def _fresh_model(tokenizer: KoBertTokenizer, seed: int) -> KoBertClassifier:
     r = DEFAULT_RECIPE
     return KoBertClassifier(
         starter_bert_config(tokenizer.vocab_size, layers=r.layers, hidden=r.hidden, heads=r.attention_heads),
-        HeadsConfig(heads=heads, ngram_buckets=0))
+        HeadsConfig(heads=heads, ngram_buckets=0),
+    )
 
 
 def _scores(model, tokenizer, test: list[Example]) -> dict:
@@ -64,13 +68,22 @@ def _scores(model, tokenizer, test: list[Example]) -> dict:
     return {head: round(rep["macro_f1"], 4) for head, rep in report.items()}
 
 
-def compare(tokenizer: KoBertTokenizer, examples: list[Example], test: list[Example], epochs: int,
-            seed: int = 0) -> dict:
+def compare(
+    tokenizer: KoBertTokenizer, examples: list[Example], test: list[Example], epochs: int, seed: int = 0
+) -> dict:
     hf_logging.set_verbosity_error()
     logging.getLogger("transformers").setLevel(logging.ERROR)
     r = DEFAULT_RECIPE
-    config = TrainConfig(mode="full", epochs=epochs, batch_size=r.batch_size, lr=r.lr, head_lr=r.lr,
-                         patience=epochs + 1, seed=seed, max_length=r.max_length)
+    config = TrainConfig(
+        mode="full",
+        epochs=epochs,
+        batch_size=r.batch_size,
+        lr=r.lr,
+        head_lr=r.lr,
+        patience=epochs + 1,
+        seed=seed,
+        max_length=r.max_length,
+    )
     train_set, val_set = stratified_split(examples, config.val_fraction, seed)
     start = _fresh_model(tokenizer, seed)
 
@@ -81,18 +94,38 @@ def compare(tokenizer: KoBertTokenizer, examples: list[Example], test: list[Exam
     ours_epochs = len(result.history)
 
     heads = start.heads_config.heads
-    rows = [{"input_ids": tokenizer.encode(ex.text, r.max_length),
-             "intent": heads["intent"].index(ex.labels["intent"]),
-             "emotion": heads["emotion"].index(ex.labels["emotion"])} for ex in train_set]
+    rows = [
+        {
+            "input_ids": tokenizer.encode(ex.text, r.max_length),
+            "intent": heads["intent"].index(ex.labels["intent"]),
+            "emotion": heads["emotion"].index(ex.labels["emotion"]),
+        }
+        for ex in train_set
+    ]
     theirs_model = copy.deepcopy(start)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=r.batch_size, num_train_epochs=epochs,
-            learning_rate=r.lr, weight_decay=config.weight_decay, warmup_steps=config.warmup_ratio,
-            max_grad_norm=config.max_grad_norm, lr_scheduler_type="linear", save_strategy="no",
-            eval_strategy="no", logging_strategy="no", report_to="none", use_cpu=True, seed=seed,
-            dataloader_num_workers=0, disable_tqdm=True, label_names=["intent", "emotion"])
-        trainer = Trainer(model=_TrainerModel(theirs_model), args=args, train_dataset=rows, data_collator=_collate)
+            output_dir=tmp,
+            per_device_train_batch_size=r.batch_size,
+            num_train_epochs=epochs,
+            learning_rate=r.lr,
+            weight_decay=config.weight_decay,
+            warmup_steps=config.warmup_ratio,
+            max_grad_norm=config.max_grad_norm,
+            lr_scheduler_type="linear",
+            save_strategy="no",
+            eval_strategy="no",
+            logging_strategy="no",
+            report_to="none",
+            use_cpu=True,
+            seed=seed,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+            label_names=["intent", "emotion"],
+        )
+        trainer = Trainer(
+            model=_TrainerModel(theirs_model), args=args, train_dataset=rows, data_collator=_collate
+        )
         trainer.remove_callback(PrinterCallback)  # its end-of-run dict would clutter the bench table
         t0 = time.perf_counter()
         trainer.train()
@@ -101,8 +134,15 @@ def compare(tokenizer: KoBertTokenizer, examples: list[Example], test: list[Exam
 
     ours_rate = len(train_set) * ours_epochs / ours_s
     theirs_rate = len(train_set) * epochs / theirs_s
-    return {"epochs": epochs, "n_train": len(train_set), "ours_s": ours_s, "trainer_s": theirs_s,
-            "ours_samples_per_s": ours_rate, "trainer_samples_per_s": theirs_rate, "ratio": ours_rate / theirs_rate,
-            "ours_macro_f1": _scores(result.model, tokenizer, test),
-            "trainer_macro_f1": _scores(theirs_model, tokenizer, test),
-            "ours_config": replace(config).to_dict()}
+    return {
+        "epochs": epochs,
+        "n_train": len(train_set),
+        "ours_s": ours_s,
+        "trainer_s": theirs_s,
+        "ours_samples_per_s": ours_rate,
+        "trainer_samples_per_s": theirs_rate,
+        "ratio": ours_rate / theirs_rate,
+        "ours_macro_f1": _scores(result.model, tokenizer, test),
+        "trainer_macro_f1": _scores(theirs_model, tokenizer, test),
+        "ours_config": replace(config).to_dict(),
+    }

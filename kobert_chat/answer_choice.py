@@ -28,9 +28,19 @@ class Choice:
         return self.reason in ("low_confidence", "no_answer")
 
 
-def choose(pool: Sequence[Answer], *, intent: str | None, emotion: str | None, intent_confidence: float,
-           intent_margin: float, threshold: float, margin: float, rng: random.Random,
-           previous_answer_id: int | None = None, crisis: bool = False) -> Choice:
+def choose(
+    pool: Sequence[Answer],
+    *,
+    intent: str | None,
+    emotion: str | None,
+    intent_confidence: float,
+    intent_margin: float,
+    threshold: float,
+    margin: float,
+    rng: random.Random,
+    previous_answer_id: int | None = None,
+    crisis: bool = False,
+) -> Choice:
     enabled = [a for a in pool if a.enabled and a.weight > 0]
     if crisis:
         return Choice(_pick([a for a in enabled if a.kind == "crisis"], rng, previous_answer_id), "crisis")
@@ -41,14 +51,20 @@ def choose(pool: Sequence[Answer], *, intent: str | None, emotion: str | None, i
     exact = [a for a in answers if a.emotion is not None and a.emotion == emotion]
     general = [a for a in answers if not a.emotion]
     if exact:
-        return Choice(_pick(exact + general, rng, previous_answer_id, general_factor=GENERAL_SHARE), "matched")
+        return Choice(
+            _pick(exact + general, rng, previous_answer_id, general_factor=GENERAL_SHARE), "matched"
+        )
     if general:
         return Choice(_pick(general, rng, previous_answer_id), "intent")
     return Choice(_pick(fallbacks, rng, previous_answer_id), "no_answer")
 
 
-def _pick(candidates: Sequence[Answer], rng: random.Random, previous_answer_id: int | None,
-          general_factor: float = 1.0) -> Answer | None:
+def _pick(
+    candidates: Sequence[Answer],
+    rng: random.Random,
+    previous_answer_id: int | None,
+    general_factor: float = 1.0,
+) -> Answer | None:
     if not candidates:
         return None
     fresh = [a for a in candidates if a.id != previous_answer_id] or list(candidates)

@@ -27,8 +27,10 @@ def write_text(path: Path, text: str) -> None:
 def write_error(path: Path, exc: OSError) -> WriteError:
     """A message a user can act on; it says the old file is unchanged (that is what the temp file is for)."""
     why = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    error = WriteError(f"{path.name}을(를) 저장하지 못했어요: could not write {path} ({why}); "
-                       f"the previous version of the file is unchanged.")
+    error = WriteError(
+        f"{path.name}을(를) 저장하지 못했어요: could not write {path} ({why}); "
+        f"the previous version of the file is unchanged."
+    )
     error.errno = exc.errno
     return error
 

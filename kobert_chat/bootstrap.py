@@ -14,14 +14,28 @@ log = logging.getLogger(__name__)
 Progress = Callable[[dict], None]
 
 
-def build_starter_version(registry: Registry, progress: Progress | None = None, seed: int = 0,
-                          device: str = "cpu", activate: bool = True) -> ModelVersion:
+def build_starter_version(
+    registry: Registry,
+    progress: Progress | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    activate: bool = True,
+) -> ModelVersion:
     """Train the starter into a staging folder and register it (activating it if asked)."""
     emit = progress or (lambda event: None)
     train, test = bundled_examples("train"), bundled_examples("test")
     log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
     with registry.staging() as staging:
-        metrics = build_starter(staging, train, test, recipe=DEFAULT_RECIPE, seed=seed, device=device, progress=emit)
+        metrics = build_starter(
+            staging, train, test, recipe=DEFAULT_RECIPE, seed=seed, device=device, progress=emit
+        )
         params = {"recipe": metrics.get("recipe"), "seed": seed, "mode": "full"}
-        return registry.commit(staging, backbone="starter", parent=None, metrics=metrics, n_train=len(train),
-                               params=params, activate=activate)
+        return registry.commit(
+            staging,
+            backbone="starter",
+            parent=None,
+            metrics=metrics,
+            n_train=len(train),
+            params=params,
+            activate=activate,
+        )

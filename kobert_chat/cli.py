@@ -28,9 +28,13 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="kobert-chat", description="Offline Korean chatbot on a KoBERT-style classifier.")
-    p.add_argument("--screenshot", metavar="FILE.png", help="start the app, save the main window to FILE.png, exit")
+    p.add_argument(
+        "--screenshot", metavar="FILE.png", help="start the app, save the main window to FILE.png, exit"
+    )
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="override the device setting")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)  # metavar: errors say COMMAND
+    sub = p.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )  # metavar: errors say COMMAND
 
     sub.add_parser("chat", help="terminal chat on the same engine")
 
@@ -44,17 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--label-column", default="label")
     tr.add_argument("--head", metavar="NAME")
     tr.add_argument("--backbone", metavar="starter|kobert|PATH")
-    tr.add_argument("--download", action="store_true",
-                    help="with --backbone kobert: download skt/kobert-base-v1 if it is not on this machine "
-                         "(the only command that uses the network; resumes an interrupted download)")
-    tr.add_argument("--mode", choices=["quick", "full"], default=None,
-                    help="quick (heads only, seconds) is the default for retrains; a new head from --data "
-                         "defaults to full, since a frozen encoder fits a label set it never saw poorly")
+    tr.add_argument(
+        "--download",
+        action="store_true",
+        help="with --backbone kobert: download skt/kobert-base-v1 if it is not on this machine "
+        "(the only command that uses the network; resumes an interrupted download)",
+    )
+    tr.add_argument(
+        "--mode",
+        choices=["quick", "full"],
+        default=None,
+        help="quick (heads only, seconds) is the default for retrains; a new head from --data "
+        "defaults to full, since a frozen encoder fits a label set it never saw poorly",
+    )
     tr.add_argument("--epochs", type=_positive_int)
     tr.add_argument("--seed", type=int, default=0)
     out = tr.add_mutually_exclusive_group()
     out.add_argument("--out", type=Path, metavar="DIR")
-    out.add_argument("--activate", action="store_true", help="make it active if it is not worse than the current model")
+    out.add_argument(
+        "--activate", action="store_true", help="make it active if it is not worse than the current model"
+    )
     tr.add_argument("--progress", choices=["jsonl", "text"], default="text")
 
     ev = sub.add_parser("evaluate", help="score a model on a labeled file")
@@ -71,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("file", type=Path)
 
     mo = sub.add_parser("models", help="model versions")
-    msub = mo.add_subparsers(dest="models_command", metavar="list|activate|rollback", required=True,
-                             parser_class=_Parser)
+    msub = mo.add_subparsers(
+        dest="models_command", metavar="list|activate|rollback", required=True, parser_class=_Parser
+    )
     msub.add_parser("list")
     act = msub.add_parser("activate")
     act.add_argument("version")
@@ -98,8 +112,15 @@ def main(argv: list[str] | None = None) -> int:
             from ui.app import run_app  # the only place the engine side reaches for Qt
 
             return run_app(screenshot=args.screenshot, device=args.device)
-        handler = {"chat": _chat, "predict": _predict, "train": _train, "evaluate": _evaluate,
-                   "import": _import, "export": _export, "models": _models}[args.command]
+        handler = {
+            "chat": _chat,
+            "predict": _predict,
+            "train": _train,
+            "evaluate": _evaluate,
+            "import": _import,
+            "export": _export,
+            "models": _models,
+        }[args.command]
         return handler(args)
     except TrainingCancelled:
         print("training cancelled; the active model is unchanged", file=sys.stderr)
@@ -139,6 +160,7 @@ def _open_engine(args, progress: bool = True):
 
 # -- commands ----------------------------------------------------------------------------------
 
+
 def _chat(args) -> int:
     from .errors import InputError
 
@@ -172,7 +194,9 @@ def _predict(args) -> int:
     engine = _open_engine(args)
     results = engine.classifier.predict_many(texts)
     if args.json:
-        rows = [{"text": t, **{h: p.to_dict() for h, p in r.items()}} for t, r in zip(texts, results, strict=True)]
+        rows = [
+            {"text": t, **{h: p.to_dict() for h, p in r.items()}} for t, r in zip(texts, results, strict=True)
+        ]
         print(json.dumps({"model_version": engine.model_version, "predictions": rows}, ensure_ascii=False))
     else:
         for text, r in zip(texts, results, strict=True):
@@ -185,15 +209,20 @@ def _train(args) -> int:
     from .training_job import TrainRequest, compact, run_training
 
     stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__("flag", True))  # Cancel in the app sends SIGTERM first
+    signal.signal(
+        signal.SIGTERM, lambda *_: stop.__setitem__("flag", True)
+    )  # Cancel in the app sends SIGTERM first
     jsonl = args.progress == "jsonl"
 
     def emit(event: dict) -> None:
         if jsonl:
             print(json.dumps(event, ensure_ascii=False), flush=True)
         elif event.get("event") == "epoch":
-            print(f"epoch {event['epoch']}: loss {event['loss']} val {json.dumps(event['val'])} "
-                  f"(eta {event['eta_s']}s)", file=sys.stderr)
+            print(
+                f"epoch {event['epoch']}: loss {event['loss']} val {json.dumps(event['val'])} "
+                f"(eta {event['eta_s']}s)",
+                file=sys.stderr,
+            )
         elif event.get("event") in ("stage", "data"):
             print(json.dumps(event, ensure_ascii=False), file=sys.stderr)
         elif event.get("event") == "download":
@@ -201,10 +230,20 @@ def _train(args) -> int:
             print(f"downloading {event['file']}: {event['done'] / 1e6:.1f} of {total} MB", file=sys.stderr)
 
     mode = args.mode or ("full" if args.data else "quick")  # see --mode's help
-    request = TrainRequest(mode=mode, epochs=args.epochs, seed=args.seed, backbone=args.backbone,
-                           data=args.data, head=args.head, text_column=args.text_column,
-                           label_column=args.label_column, out=args.out, activate=args.activate,
-                           device=args.device or "auto", download=args.download)
+    request = TrainRequest(
+        mode=mode,
+        epochs=args.epochs,
+        seed=args.seed,
+        backbone=args.backbone,
+        data=args.data,
+        head=args.head,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        out=args.out,
+        activate=args.activate,
+        device=args.device or "auto",
+        download=args.download,
+    )
     try:
         done = run_training(request, progress=emit, should_stop=lambda: stop["flag"])
     except TrainingCancelled:
@@ -220,20 +259,37 @@ def _train(args) -> int:
     if jsonl:
         print(json.dumps(done, ensure_ascii=False), flush=True)
     else:
-        print(json.dumps({k: (compact(v) if k in ("metrics", "current_metrics") else v) for k, v in done.items()
-                          if k != "event"}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    k: (compact(v) if k in ("metrics", "current_metrics") else v)
+                    for k, v in done.items()
+                    if k != "event"
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     return EXIT_OK
 
 
 def _evaluate(args) -> int:
     from .evaluate_file import evaluate_file
 
-    report = evaluate_file(args.data, model_dir=args.model, head=args.head, text_column=args.text_column,
-                           label_column=args.label_column, device=args.device or "auto")
+    report = evaluate_file(
+        args.data,
+        model_dir=args.model,
+        head=args.head,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        device=args.device or "auto",
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
-        print(f"model {report['model']}  head {report['head']}  n={report['n']}  rejected={report['rejected']}")
+        print(
+            f"model {report['model']}  head {report['head']}  n={report['n']}  rejected={report['rejected']}"
+        )
         print(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}")
         print(f"{'label':<16}{'prec':>8}{'recall':>8}{'f1':>8}{'n':>7}")
         for label, m in report["per_label"].items():
@@ -246,8 +302,10 @@ def _import(args) -> int:
 
     result = import_file(args.file)
     skipped = f", skipped {result.duplicates} duplicates (already present)" if result.duplicates else ""
-    print(f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
-          f"rejected {len(result.rejected)}{skipped}")
+    print(
+        f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
+        f"rejected {len(result.rejected)}{skipped}"
+    )
     for line, reason in result.rejected[:50]:
         print(f"  line {line}: {reason}", file=sys.stderr)
     if len(result.rejected) > 50:
@@ -275,7 +333,9 @@ def _models(args) -> int:
             for v in versions:
                 val = v.metrics.get("validation", {})
                 f1 = "  ".join(f"{h} F1 {m.get('macro_f1', 0):.3f}" for h, m in val.items())
-                print(f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}")
+                print(
+                    f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}"
+                )
             return EXIT_OK
         from .nlu.registry import Registry
 

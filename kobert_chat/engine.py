@@ -40,7 +40,9 @@ class Reply:
 
 
 class ChatEngine:
-    def __init__(self, home: Path, store: Store, registry: Registry, settings: Settings, classifier: Classifier | None):
+    def __init__(
+        self, home: Path, store: Store, registry: Registry, settings: Settings, classifier: Classifier | None
+    ):
         self.home = home
         self.store = store
         self.registry = registry
@@ -51,8 +53,14 @@ class ChatEngine:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, home: Path | None = None, *, device: str | None = None,
-             on_progress: Callable[[dict], None] | None = None, load_model: bool = True) -> ChatEngine:
+    def open(
+        cls,
+        home: Path | None = None,
+        *,
+        device: str | None = None,
+        on_progress: Callable[[dict], None] | None = None,
+        load_model: bool = True,
+    ) -> ChatEngine:
         home = Path(home) if home else paths.data_home()
         home.mkdir(parents=True, exist_ok=True)
         store = Store.open(paths.database_path(home))
@@ -75,7 +83,9 @@ class ChatEngine:
             active = self.registry.active()
             if active is None and not self.registry.versions():
                 active = build_starter_version(self.registry, on_progress, device="cpu")
-            candidates = ([active] if active else []) + [v for v in self.registry.versions() if not active or v.id != active.id]
+            candidates = ([active] if active else []) + [
+                v for v in self.registry.versions() if not active or v.id != active.id
+            ]
             errors = []
             for version in candidates:
                 try:
@@ -86,15 +96,18 @@ class ChatEngine:
                     continue
                 if active is None or version.id != active.id:
                     self.registry.activate(version.id)
-                    self.model_warning = (f"모델 {active.id if active else '?'}을(를) 불러오지 못해 {version.id}(으)로 "
-                                          f"되돌렸어요: {errors[0] if errors else ''}")
+                    self.model_warning = (
+                        f"모델 {active.id if active else '?'}을(를) 불러오지 못해 {version.id}(으)로 "
+                        f"되돌렸어요: {errors[0] if errors else ''}"
+                    )
                 return
             raise ModelError("no model version could be loaded: " + "; ".join(errors))
 
     def _load(self, version: ModelVersion) -> Classifier:
         # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
-        classifier = Classifier.load(Path(version.path), self.settings.device, version.id,
-                                     quantize=self.settings.quantize_int8)
+        classifier = Classifier.load(
+            Path(version.path), self.settings.device, version.id, quantize=self.settings.quantize_int8
+        )
         if classifier.device.type == "cpu":
             set_chat_threads(classifier.model)
         return classifier
@@ -151,8 +164,12 @@ class ChatEngine:
             )
             bot_text = choice.answer.text if choice.answer else NO_ANSWER_TEXT
             user, bot = self.store.log_turn(
-                conversation_id, text, {h: p.to_dict() for h, p in heads.items()}, self.model_version,
-                bot_text, choice.answer.id if choice.answer else None,
+                conversation_id,
+                text,
+                {h: p.to_dict() for h, p in heads.items()},
+                self.model_version,
+                bot_text,
+                choice.answer.id if choice.answer else None,
             )
             return Reply(user, bot, choice.reason, crisis)
 
@@ -198,7 +215,10 @@ class ChatEngine:
     # -- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: Settings) -> None:
         with self._lock:
-            reload = (settings.device, settings.quantize_int8) != (self.settings.device, self.settings.quantize_int8)
+            reload = (settings.device, settings.quantize_int8) != (
+                self.settings.device,
+                self.settings.quantize_int8,
+            )
             save_settings(paths.settings_path(self.home), settings)
             self.settings = settings
             if reload and self.classifier is not None:
@@ -210,5 +230,10 @@ class ChatEngine:
 
 
 def _answer_dict(row) -> dict:
-    return {"kind": row.kind, "intent": row.intent or None, "emotion": row.emotion or None, "text": row.text,
-            "weight": row.weight}
+    return {
+        "kind": row.kind,
+        "intent": row.intent or None,
+        "emotion": row.emotion or None,
+        "text": row.text,
+        "weight": row.weight,
+    }

@@ -12,8 +12,15 @@ from .nlu.inference import Classifier
 from .store import Store
 
 
-def evaluate_file(data: Path, *, model_dir: Path | None = None, head: str | None = None, text_column: str = "text",
-                  label_column: str = "label", device: str = "auto") -> dict:
+def evaluate_file(
+    data: Path,
+    *,
+    model_dir: Path | None = None,
+    head: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    device: str = "auto",
+) -> dict:
     classifier, model_name = _load(model_dir, device)
     heads = classifier.heads
     if head is None:

@@ -80,7 +80,9 @@ def _label_lookup(store: Store) -> dict[str, dict[str, str]]:
     return lookup
 
 
-def _map_labels(labels: dict[str, str], lookup: dict[str, dict[str, str]]) -> tuple[dict[str, str], str | None]:
+def _map_labels(
+    labels: dict[str, str], lookup: dict[str, dict[str, str]]
+) -> tuple[dict[str, str], str | None]:
     mapped = {}
     for head, value in labels.items():
         table = lookup.get(head)
@@ -94,7 +96,9 @@ def _map_labels(labels: dict[str, str], lookup: dict[str, dict[str, str]]) -> tu
     return mapped, None
 
 
-def _import_answer(store: Store, row: AnswerRow, lookup: dict[str, dict[str, str]], result: ImportResult) -> None:
+def _import_answer(
+    store: Store, row: AnswerRow, lookup: dict[str, dict[str, str]], result: ImportResult
+) -> None:
     wanted = {k: v for k, v in (("intent", row.intent), ("emotion", row.emotion)) if v}
     mapped, problem = _map_labels(wanted, lookup)
     if problem:
@@ -104,12 +108,15 @@ def _import_answer(store: Store, row: AnswerRow, lookup: dict[str, dict[str, str
     if any(a.text == row.text and a.emotion == mapped.get("emotion") for a in existing):
         result.duplicates += 1
         return
-    store.add_answer(row.text, intent=mapped.get("intent"), emotion=mapped.get("emotion"), kind=row.kind,
-                     weight=row.weight)
+    store.add_answer(
+        row.text, intent=mapped.get("intent"), emotion=mapped.get("emotion"), kind=row.kind, weight=row.weight
+    )
     result.answers += 1
 
 
-def _flush(store: Store, pending: list[tuple[str, dict[str, str]]], source: str, result: ImportResult) -> None:
+def _flush(
+    store: Store, pending: list[tuple[str, dict[str, str]]], source: str, result: ImportResult
+) -> None:
     if pending:
         added = store.add_examples(pending, source)
         result.utterances += added

@@ -19,7 +19,9 @@ def bundled_examples(split: str = "train") -> list[Example]:
 
 
 def user_examples(store: Store) -> list[Example]:
-    examples = [Example(m.text, dict(m.labels), USER_LABEL_WEIGHT) for m in store.labeled_messages() if m.labels]
+    examples = [
+        Example(m.text, dict(m.labels), USER_LABEL_WEIGHT) for m in store.labeled_messages() if m.labels
+    ]
     examples += [Example(e.text, dict(e.labels), IMPORTED_WEIGHT) for e in store.examples() if e.labels]
     return examples
 

@@ -51,12 +51,19 @@ class TrainRequest:
     download: bool = False  # backbone "kobert": download skt/kobert-base-v1 if it is not on this machine
 
 
-def run_training(request: TrainRequest, *, home: Path | None = None, progress: Progress | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> dict:
+def run_training(
+    request: TrainRequest,
+    *,
+    home: Path | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> dict:
     emit = progress or (lambda event: None)
     home = home or paths.data_home()
     if request.out is not None and request.activate:
-        raise InputError("--out and --activate exclude each other: --out writes a folder outside the registry")
+        raise InputError(
+            "--out and --activate exclude each other: --out writes a folder outside the registry"
+        )
     if request.data and not request.head:
         raise InputError("--data needs --head NAME: the label set the file's label column trains")
     if request.head and not request.data:
@@ -84,7 +91,9 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
         dist.barrier()  # label sets written: the other ranks may read them now
         run_id = store.start_training_run(request.mode, _params(request))
         try:
-            done = _train_and_register(request, store, registry, file_examples, device, emit, should_stop, dist)
+            done = _train_and_register(
+                request, store, registry, file_examples, device, emit, should_stop, dist
+            )
         except TrainingCancelled:
             store.finish_training_run(run_id, "cancelled")
             raise
@@ -98,8 +107,16 @@ def run_training(request: TrainRequest, *, home: Path | None = None, progress: P
         store.close()
 
 
-def _other_rank(request: TrainRequest, store: Store, registry: Registry, file_rows, rejected: int, device,
-                should_stop, dist) -> dict:
+def _other_rank(
+    request: TrainRequest,
+    store: Store,
+    registry: Registry,
+    file_rows,
+    rejected: int,
+    device,
+    should_stop,
+    dist,
+) -> dict:
     """torchrun rank > 0: the same training on its shard, reading what rank 0 wrote; returns {} (nothing to report)."""
     from .nlu import distributed
 
@@ -113,8 +130,16 @@ def _other_rank(request: TrainRequest, store: Store, registry: Registry, file_ro
     return {}
 
 
-def _train_and_register(request: TrainRequest, store: Store, registry: Registry, file_examples: list[Example],
-                        device, emit: Progress, should_stop, dist=None) -> dict:
+def _train_and_register(
+    request: TrainRequest,
+    store: Store,
+    registry: Registry,
+    file_examples: list[Example],
+    device,
+    emit: Progress,
+    should_stop,
+    dist=None,
+) -> dict:
     from .nlu.distributed import Dist
     from .nlu.model_io import save_model
     from .nlu.training import TrainConfig, mean_macro_f1, train
@@ -131,16 +156,22 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     quick = request.mode == "quick"
     epochs = request.epochs or (40 if quick else 8)
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
-    config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=3,
-                         head_lr=3e-3)
-    result = train(model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop,
-                   dist=dist)
+    config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=3, head_lr=3e-3)
+    result = train(
+        model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop, dist=dist
+    )
     if not dist.is_main:
         return {}  # rank 0 evaluates, writes and reports
     current = _current_metrics(registry, result.val_examples, device) if base_version else None
     metrics = {"validation": result.metrics, "best_epoch": result.best_epoch}
-    done = {"event": "done", "metrics": result.metrics, "current_metrics": current, "n_train": result.n_train,
-            "n_val": result.n_val, "best_epoch": result.best_epoch}
+    done = {
+        "event": "done",
+        "metrics": result.metrics,
+        "current_metrics": current,
+        "n_train": result.n_train,
+        "n_val": result.n_val,
+        "best_epoch": result.best_epoch,
+    }
     if request.out is not None:
         _save_out(result.model, tokenizer, Path(request.out), metrics)
         done["path"] = str(request.out)
@@ -148,8 +179,14 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
     with registry.staging() as staging:
         save_model(result.model, tokenizer, staging, metrics)
         params = _params(request) | {"epochs": epochs, "lr": lr}
-        version = registry.commit(staging, backbone=backbone, parent=base_version, metrics=metrics,
-                                  n_train=result.n_train, params=params)
+        version = registry.commit(
+            staging,
+            backbone=backbone,
+            parent=base_version,
+            metrics=metrics,
+            n_train=result.n_train,
+            params=params,
+        )
     done |= {"version": version.id, "path": str(version.path), "activated": False}
     if request.activate:
         new_score = mean_macro_f1(result.metrics)
@@ -158,8 +195,10 @@ def _train_and_register(request: TrainRequest, store: Store, registry: Registry,
             registry.activate(version.id)
             done["activated"] = True
         else:
-            done["not_activated_reason"] = (f"validation macro-F1 {new_score:.3f} is below the current model's "
-                                            f"{old_score:.3f}; kept {version.id} inactive")
+            done["not_activated_reason"] = (
+                f"validation macro-F1 {new_score:.3f} is below the current model's "
+                f"{old_score:.3f}; kept {version.id} inactive"
+            )
     return done
 
 
@@ -177,7 +216,11 @@ def _base_model(request: TrainRequest, registry: Registry, device, emit: Progres
         return active.id, model, tokenizer, active.backbone
     if choice == "starter":
         starters = [v for v in registry.versions() if v.backbone == "starter"]
-        version = starters[0] if starters else build_starter_version(registry, emit, seed=request.seed, activate=False)
+        version = (
+            starters[0]
+            if starters
+            else build_starter_version(registry, emit, seed=request.seed, activate=False)
+        )
         model, tokenizer = load_model(Path(version.path), device)
         return version.id, model, tokenizer, "starter"
     if choice == "kobert" or kobert.is_pretrained_folder(Path(choice)):
@@ -195,6 +238,7 @@ def _base_model(request: TrainRequest, registry: Registry, device, emit: Progres
 
 def _download_events(emit: Progress) -> kobert.DownloadProgress:
     """Download progress as JSON-lines events: {"event": "download", "file", "done", "total"} (bytes)."""
+
     def report(name: str, done: int, total: int | None) -> None:
         emit({"event": "download", "file": name, "done": done, "total": total})
 
@@ -216,7 +260,9 @@ def _read_data(request: TrainRequest) -> tuple[list[tuple[str, str]], int]:
     """(text, label) rows of the --data files and how many were rejected; InputError if unusable."""
     rows, rejected = [], 0
     for path in request.data:
-        for row in read_labeled(Path(path), text_column=request.text_column, label_columns=[request.label_column]):
+        for row in read_labeled(
+            Path(path), text_column=request.text_column, label_columns=[request.label_column]
+        ):
             if isinstance(row, Rejected):
                 rejected += 1
                 continue
@@ -227,12 +273,20 @@ def _read_data(request: TrainRequest) -> tuple[list[tuple[str, str]], int]:
         raise InputError(f"no usable rows in {', '.join(map(str, request.data))} ({rejected} rejected)")
     labels = sorted({label for _, label in rows})
     if len(labels) == 1:
-        raise InputError(f"column {request.label_column!r} has only one label ({labels[0]}); need at least two")
+        raise InputError(
+            f"column {request.label_column!r} has only one label ({labels[0]}); need at least two"
+        )
     return rows, rejected
 
 
-def _file_examples(request: TrainRequest, rows: list[tuple[str, str]], rejected: int, store: Store,
-                   emit: Progress, write: bool = True) -> list[Example]:
+def _file_examples(
+    request: TrainRequest,
+    rows: list[tuple[str, str]],
+    rejected: int,
+    store: Store,
+    emit: Progress,
+    write: bool = True,
+) -> list[Example]:
     from .nlu.training import Example
 
     if not rows:
@@ -256,7 +310,10 @@ def _current_metrics(registry: Registry, val: Sequence[Example], device) -> dict
     except KobertChatError:
         return None
     known = model.heads_config.heads
-    usable = [Example(ex.text, {h: lab for h, lab in ex.labels.items() if h in known and lab in known[h]}) for ex in val]
+    usable = [
+        Example(ex.text, {h: lab for h, lab in ex.labels.items() if h in known and lab in known[h]})
+        for ex in val
+    ]
     return evaluate_examples(model, tokenizer, [ex for ex in usable if ex.labels], device)
 
 
@@ -275,9 +332,18 @@ def _save_out(model, tokenizer, out: Path, metrics: dict) -> None:
 
 
 def _params(request: TrainRequest) -> dict:
-    return json.loads(json.dumps({"mode": request.mode, "epochs": request.epochs, "seed": request.seed,
-                                  "backbone": request.backbone, "data": [str(p) for p in request.data],
-                                  "head": request.head}))
+    return json.loads(
+        json.dumps(
+            {
+                "mode": request.mode,
+                "epochs": request.epochs,
+                "seed": request.seed,
+                "backbone": request.backbone,
+                "data": [str(p) for p in request.data],
+                "head": request.head,
+            }
+        )
+    )
 
 
 def compact(metrics: dict | None) -> dict | None:

@@ -37,8 +37,12 @@ class Result:
 
 def cli_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(KOBERT_CHAT_HOME=str(home), XDG_CONFIG_HOME=str(home.parent / "config"),
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.update(
+        KOBERT_CHAT_HOME=str(home),
+        XDG_CONFIG_HOME=str(home.parent / "config"),
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
     return env
 
 
@@ -51,8 +55,14 @@ def start(home: Path, *args: object, stdin: str | None = None) -> Callable[[], R
     Output goes to temp files, so several commands can run side by side without filling a pipe."""
     cmd = command(*args)
     out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=cli_env(home), stdout=out, stderr=err,
-                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=cli_env(home),
+        stdout=out,
+        stderr=err,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+    )
     if stdin is not None:
         proc.stdin.write(stdin.encode("utf-8"))
         proc.stdin.close()
@@ -92,9 +102,33 @@ def assert_bad_input(result: Result, *words: str) -> str:
 
 # -- small labeled files written the way users' tools write them ---------------------------------------
 
-TOPICS = ["영화", "식당", "호텔", "수업", "책", "공연", "카페", "여행", "게임", "드라마", "전시회", "택배",
-          "새 휴대폰", "이번 강의", "동네 빵집", "콘서트", "앱 업데이트", "헬스장", "미용실", "캠핑장"]
-SENTIMENT = {"positive": "{} 정말 마음에 들었어요", "negative": "{} 완전 실망스러웠어요", "neutral": "{} 그냥 평범했어요"}
+TOPICS = [
+    "영화",
+    "식당",
+    "호텔",
+    "수업",
+    "책",
+    "공연",
+    "카페",
+    "여행",
+    "게임",
+    "드라마",
+    "전시회",
+    "택배",
+    "새 휴대폰",
+    "이번 강의",
+    "동네 빵집",
+    "콘서트",
+    "앱 업데이트",
+    "헬스장",
+    "미용실",
+    "캠핑장",
+]
+SENTIMENT = {
+    "positive": "{} 정말 마음에 들었어요",
+    "negative": "{} 완전 실망스러웠어요",
+    "neutral": "{} 그냥 평범했어요",
+}
 MOOD = {"좋음": "{} 덕분에 하루가 즐거웠어", "나쁨": "{} 때문에 기분이 확 상했어"}
 
 
@@ -108,8 +142,9 @@ def mood_rows() -> list[tuple[str, str]]:
     return [(template.format(topic), label) for topic in TOPICS for label, template in MOOD.items()]
 
 
-def write_table(path: Path, header: list[str], rows: list[tuple], encoding: str = "utf-8",
-                delimiter: str = ",") -> Path:
+def write_table(
+    path: Path, header: list[str], rows: list[tuple], encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as f:
         writer = csv.writer(f, delimiter=delimiter)
         writer.writerow(header)

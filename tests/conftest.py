@@ -44,7 +44,9 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from kobert_chat.nlu.starter import TINY_RECIPE, build_starter
 
     folder = tmp_path_factory.mktemp("tiny") / "model"
-    build_starter(folder, sample_examples(600), sample_examples(100, split="test"), recipe=TINY_RECIPE, seed=0)
+    build_starter(
+        folder, sample_examples(600), sample_examples(100, split="test"), recipe=TINY_RECIPE, seed=0
+    )
     return folder
 
 
@@ -60,8 +62,9 @@ def install_model(home: Path, model_dir: Path, backbone: str = "starter", activa
         staging = registry.staging_folder()
         shutil.rmtree(staging)
         shutil.copytree(model_dir, staging)
-        version = registry.commit(staging, backbone=backbone, parent=None, metrics={}, n_train=600, params={},
-                                  activate=activate)
+        version = registry.commit(
+            staging, backbone=backbone, parent=None, metrics={}, n_train=600, params={}, activate=activate
+        )
         return version.id
     finally:
         store.close()

@@ -17,14 +17,29 @@ from pathlib import Path
 
 from kobert_chat.nlu.kobert import KOBERT_REPO
 
-HUB_FILES = ("config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "special_tokens_map.json")
+HUB_FILES = (
+    "config.json",
+    "model.safetensors",
+    "spiece.model",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 PUBLISHED_EXAMPLE = "한국어 모델을 공유합니다."
 
 # The shape of KoBERT's own tokenizer_config.json: it names XLNetTokenizer, whose defaults are wrong for KoBERT.
 KOBERT_TOKENIZER_CONFIG = {
-    "tokenizer_class": "XLNetTokenizer", "do_lower_case": False, "remove_space": True, "keep_accents": False,
-    "bos_token": "[CLS]", "eos_token": "[SEP]", "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
-    "cls_token": "[CLS]", "mask_token": "[MASK]", "model_max_length": 1000000000000000019884624838656,
+    "tokenizer_class": "XLNetTokenizer",
+    "do_lower_case": False,
+    "remove_space": True,
+    "keep_accents": False,
+    "bos_token": "[CLS]",
+    "eos_token": "[SEP]",
+    "unk_token": "[UNK]",
+    "sep_token": "[SEP]",
+    "pad_token": "[PAD]",
+    "cls_token": "[CLS]",
+    "mask_token": "[MASK]",
+    "model_max_length": 1000000000000000019884624838656,
 }
 _BUILT: dict[str, Path] = {}
 
@@ -49,10 +64,20 @@ def tiny_kobert(base: Path) -> Path:
     import sentencepiece
 
     vocab = sentencepiece.SentencePieceProcessor(model_file=str(spm)).get_piece_size()
-    config = BertConfig(vocab_size=vocab, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128, type_vocab_size=2, pad_token_id=1)
+    config = BertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        type_vocab_size=2,
+        pad_token_id=1,
+    )
     torch.manual_seed(0)
-    BertModel(config).save_pretrained(folder)  # config.json + model.safetensors, keys without "bert.", with pooler
+    BertModel(config).save_pretrained(
+        folder
+    )  # config.json + model.safetensors, keys without "bert.", with pooler
     (folder / "tokenizer_config.json").write_text(json.dumps(KOBERT_TOKENIZER_CONFIG), encoding="utf-8")
     special = {k: v for k, v in KOBERT_TOKENIZER_CONFIG.items() if k.endswith("_token")}
     (folder / "special_tokens_map.json").write_text(json.dumps(special), encoding="utf-8")
@@ -94,6 +119,7 @@ def one_torch_thread() -> Iterator[None]:
 
 # -- no network ------------------------------------------------------------------------------------------
 
+
 @contextmanager
 def no_network(monkeypatch) -> Iterator[list[str]]:
     """Any attempt to open a network connection raises (and is recorded). Unix sockets stay allowed."""
@@ -118,13 +144,16 @@ def no_network(monkeypatch) -> Iterator[list[str]]:
 
 # -- a local stand-in for the Hub ------------------------------------------------------------------------
 
+
 @dataclass
 class HubState:
     files: dict[str, bytes]
     commit: str = "9f1e2d3c" * 5
     lfs: tuple[str, ...] = ("model.safetensors", "pytorch_model.bin")
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)  # (method, path, Range header)
-    cut_after: dict[str, int] = field(default_factory=dict)  # file -> bytes sent before the connection drops (once)
+    cut_after: dict[str, int] = field(
+        default_factory=dict
+    )  # file -> bytes sent before the connection drops (once)
     down_after_cut: bool = False  # after a drop, answer 503 to everything (an outage) until `down` is reset
     down: bool = False
     cdn: str = ""
@@ -147,8 +176,11 @@ class FakeHub:
     def gets(self, name: str) -> list[str | None]:
         """Range headers of the GETs that fetched `name` (None: from the start)."""
         sha = hashlib.sha256(self.state.files[name]).hexdigest() if name in self.state.files else "-"
-        return [rng for method, path, rng in self.state.requests
-                if method == "GET" and (path.endswith("/" + name) or path.endswith("/" + sha))]
+        return [
+            rng
+            for method, path, rng in self.state.requests
+            if method == "GET" and (path.endswith("/" + name) or path.endswith("/" + sha))
+        ]
 
     def __enter__(self) -> FakeHub:
         for server in self._servers:
@@ -192,9 +224,16 @@ def _handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             data = state.files[name]
             if name in state.lfs:
                 sha = hashlib.sha256(data).hexdigest()
-                return self._reply(302, {"Location": f"{state.cdn}/cdn/{sha}", "X-Repo-Commit": state.commit,
-                                         "X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(data)),
-                                         "ETag": '"redirect"'})
+                return self._reply(
+                    302,
+                    {
+                        "Location": f"{state.cdn}/cdn/{sha}",
+                        "X-Repo-Commit": state.commit,
+                        "X-Linked-Etag": f'"{sha}"',
+                        "X-Linked-Size": str(len(data)),
+                        "ETag": '"redirect"',
+                    },
+                )
             headers = {"ETag": f'"{hashlib.sha1(data).hexdigest()}"', "X-Repo-Commit": state.commit}
             self._send(data, headers, body)
 

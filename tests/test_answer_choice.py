@@ -26,8 +26,18 @@ POOL = [
 
 
 def pick(intent="worry", emotion="fear", conf=0.9, margin=0.5, prev=None, crisis=False, pool=POOL, seed=0):
-    return choose(pool, intent=intent, emotion=emotion, intent_confidence=conf, intent_margin=margin, threshold=0.4,
-                  margin=0.05, rng=random.Random(seed), previous_answer_id=prev, crisis=crisis)
+    return choose(
+        pool,
+        intent=intent,
+        emotion=emotion,
+        intent_confidence=conf,
+        intent_margin=margin,
+        threshold=0.4,
+        margin=0.05,
+        rng=random.Random(seed),
+        previous_answer_id=prev,
+        crisis=crisis,
+    )
 
 
 def test_exact_intent_and_emotion_first():

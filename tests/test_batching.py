@@ -8,8 +8,10 @@ from kobert_chat.nlu.batching import bucketed_order
 
 
 def _padded_tokens(order: np.ndarray, lengths: np.ndarray, batch_size: int) -> int:
-    return sum(int(lengths[order[i : i + batch_size]].max()) * len(order[i : i + batch_size])
-               for i in range(0, len(order), batch_size))
+    return sum(
+        int(lengths[order[i : i + batch_size]].max()) * len(order[i : i + batch_size])
+        for i in range(0, len(order), batch_size)
+    )
 
 
 def test_order_is_a_permutation_and_reproducible_for_a_seed():

@@ -29,10 +29,18 @@ def test_a_kobert_size_encoder_keeps_the_default_pool(monkeypatch):
     monkeypatch.setattr(inference, "_DEFAULT_THREADS", 2)
     before = torch.get_num_threads()
     # KoBERT's width and depth (vocabulary kept tiny: only the shape matters here)
-    big = KoBertClassifier(BertConfig(vocab_size=10, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                                      intermediate_size=8), HeadsConfig(heads={"intent": ["a", "b"]}))
-    small = KoBertClassifier(BertConfig(vocab_size=10, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                        intermediate_size=8), HeadsConfig(heads={"intent": ["a", "b"]}))
+    big = KoBertClassifier(
+        BertConfig(
+            vocab_size=10, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=8
+        ),
+        HeadsConfig(heads={"intent": ["a", "b"]}),
+    )
+    small = KoBertClassifier(
+        BertConfig(
+            vocab_size=10, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8
+        ),
+        HeadsConfig(heads={"intent": ["a", "b"]}),
+    )
     try:
         assert inference.set_chat_threads(big) == 2 and torch.get_num_threads() == 2
         assert inference.set_chat_threads(small) == 1 and torch.get_num_threads() == 1

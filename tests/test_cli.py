@@ -37,6 +37,7 @@ def active_version(home: Path) -> str | None:
 
 # -- predict and chat ------------------------------------------------------------------------------
 
+
 def test_predict_prints_a_line_per_text_and_json_for_scripts(model_home: Path):
     texts = ["안녕하세요 반가워요", "오늘 하루 너무 우울했어"]
     plain, as_json = run_side_by_side(model_home, ("predict", *texts), ("predict", *texts, "--json"))
@@ -72,7 +73,9 @@ def test_chat_replies_to_each_line_and_logs_the_conversation(model_home: Path):
         [conversation] = store.conversations()
         messages = store.messages(conversation.id)
     assert [(m.role, m.text) for m in messages if m.role == "user"] == [
-        ("user", "안녕! 오늘 기분 좋아"), ("user", "도와줘서 고마워")]
+        ("user", "안녕! 오늘 기분 좋아"),
+        ("user", "도와줘서 고마워"),
+    ]
     assert [m.role for m in messages] == ["user", "bot", "user", "bot"]
     bot_texts = [m.text for m in messages if m.role == "bot"]
     assert all(text in result.out for text in bot_texts)  # what was printed is what was logged
@@ -80,6 +83,7 @@ def test_chat_replies_to_each_line_and_logs_the_conversation(model_home: Path):
 
 
 # -- models ----------------------------------------------------------------------------------------
+
 
 def test_models_list_activate_and_rollback(model_home: Path, tiny_model_dir: Path):
     first = active_version(model_home)
@@ -102,17 +106,21 @@ def test_models_list_activate_and_rollback(model_home: Path, tiny_model_dir: Pat
 
 # -- bad usage and a corrupt database --------------------------------------------------------------
 
-@pytest.mark.parametrize(("args", "says"), [
-    (("dance",), "'dance'"),
-    (("train", "--mode", "nope"), "'nope'"),
-    (("train", "--epochs", "0"), "at least 1"),
-    (("train", "--epochs", "many"), "whole number"),
-    (("train", "--out", "somewhere", "--activate"), "not allowed with"),
-    (("predict",), "TEXT"),
-    (("evaluate",), "--data"),
-    (("models",), "list|activate|rollback"),
-    (("models", "delete", "v1"), "'delete'"),
-])
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("dance",), "'dance'"),
+        (("train", "--mode", "nope"), "'nope'"),
+        (("train", "--epochs", "0"), "at least 1"),
+        (("train", "--epochs", "many"), "whole number"),
+        (("train", "--out", "somewhere", "--activate"), "not allowed with"),
+        (("predict",), "TEXT"),
+        (("evaluate",), "--data"),
+        (("models",), "list|activate|rollback"),
+        (("models", "delete", "v1"), "'delete'"),
+    ],
+)
 def test_bad_usage_is_one_line_and_exit_2(home: Path, args: tuple, says: str):
     assert_bad_input(run(home, *args), "error", says)
     assert not paths.database_path(home).exists()  # refused before touching anything
@@ -135,7 +143,9 @@ def test_every_command_refuses_a_damaged_database_and_leaves_it_alone(home: Path
 
     for result in results:
         assert_bad_input(result, "database", "damaged")
-    assert results[1].events() == [{"event": "error", "message": results[1].err.strip().removeprefix("error: ")}]
+    assert results[1].events() == [
+        {"event": "error", "message": results[1].err.strip().removeprefix("error: ")}
+    ]
     assert db.read_bytes() == garbage
     assert not (tmp_path / "out.csv").exists()
 
@@ -153,6 +163,7 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(home: Path, tmp_path
 
 
 # -- import and export -----------------------------------------------------------------------------
+
 
 def utterances(home: Path) -> set[tuple[str, tuple]]:
     with open_store(home) as store:
@@ -198,10 +209,12 @@ def test_import_utf8_csv_accepts_good_rows_and_explains_rejected_ones(home: Path
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949"])
 def test_import_excel_csv_with_korean_label_names(home: Path, tmp_path: Path, encoding: str):
-    rows = [("반가워요 처음 뵙겠습니다", "인사", "행복"),
-            ("그동안 정말 감사했어요", "감사", "슬픔"),
-            ("요즘 진로 때문에 잠이 안 와", "고민상담", "공포"),
-            ("좋아하는 사람이 생겼어", "사랑/연애", "놀람")]
+    rows = [
+        ("반가워요 처음 뵙겠습니다", "인사", "행복"),
+        ("그동안 정말 감사했어요", "감사", "슬픔"),
+        ("요즘 진로 때문에 잠이 안 와", "고민상담", "공포"),
+        ("좋아하는 사람이 생겼어", "사랑/연애", "놀람"),
+    ]
     path = write_table(tmp_path / f"{encoding}.csv", ["text", "intent", "emotion"], rows, encoding=encoding)
 
     result = run(home, "import", path)
@@ -217,29 +230,36 @@ def test_import_excel_csv_with_korean_label_names(home: Path, tmp_path: Path, en
 
 
 def test_import_jsonl_utterances_and_answers(home: Path, tmp_path: Path):
-    path = write_jsonl(tmp_path / "mixed.jsonl", [
-        {"text": "너 진짜 똑똑하다", "intent": "칭찬", "emotion": "happiness"},
-        {"text": "그냥 심심해서 말 걸어봤어", "intent": "smalltalk"},
-        {"text": "이건 뭐지", "intent": "smalltalk", "emotion": "기쁨"},  # line 3: not an emotion name
-        {"type": "answer", "kind": "answer", "intent": "praise", "text": "칭찬해 줘서 고마워요!"},
-    ])
+    path = write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            {"text": "너 진짜 똑똑하다", "intent": "칭찬", "emotion": "happiness"},
+            {"text": "그냥 심심해서 말 걸어봤어", "intent": "smalltalk"},
+            {"text": "이건 뭐지", "intent": "smalltalk", "emotion": "기쁨"},  # line 3: not an emotion name
+            {"type": "answer", "kind": "answer", "intent": "praise", "text": "칭찬해 줘서 고마워요!"},
+        ],
+    )
     result = run(home, "import", path)
 
     assert result.code == 0, result
     assert accepted_rejected(result) == (3, 1)
     assert "line 3" in result.err and "기쁨" in result.err
-    assert utterances(home) == {("너 진짜 똑똑하다", (("emotion", "happiness"), ("intent", "praise"))),
-                                ("그냥 심심해서 말 걸어봤어", (("intent", "smalltalk"),))}
+    assert utterances(home) == {
+        ("너 진짜 똑똑하다", (("emotion", "happiness"), ("intent", "praise"))),
+        ("그냥 심심해서 말 걸어봤어", (("intent", "smalltalk"),)),
+    }
     assert answers(home) == {("answer", "praise", None, "칭찬해 줘서 고마워요!", 1.0)}
 
 
 def test_import_answers_file_with_kind_column(home: Path, tmp_path: Path):
-    rows = [("answer", "greeting", "happiness", "안녕하세요! 오늘도 반가워요", "2"),
-            ("answer", "인사", "", "어서 오세요, 기다리고 있었어요", ""),
-            ("fallback", "", "", "무슨 뜻인지 조금만 더 설명해 줄래요?", ""),
-            ("crisis", "", "", "많이 힘들면 자살예방상담전화 109에 바로 전화해 주세요.", ""),
-            ("answer", "weather", "", "오늘은 맑아요", ""),  # line 6: unknown intent
-            ("answer", "", "", "누구에게 하는 답일까요", "")]  # line 7: an answer needs an intent
+    rows = [
+        ("answer", "greeting", "happiness", "안녕하세요! 오늘도 반가워요", "2"),
+        ("answer", "인사", "", "어서 오세요, 기다리고 있었어요", ""),
+        ("fallback", "", "", "무슨 뜻인지 조금만 더 설명해 줄래요?", ""),
+        ("crisis", "", "", "많이 힘들면 자살예방상담전화 109에 바로 전화해 주세요.", ""),
+        ("answer", "weather", "", "오늘은 맑아요", ""),  # line 6: unknown intent
+        ("answer", "", "", "누구에게 하는 답일까요", ""),
+    ]  # line 7: an answer needs an intent
     path = write_table(tmp_path / "answers.csv", ["kind", "intent", "emotion", "text", "weight"], rows)
 
     result = run(home, "import", path)
@@ -257,7 +277,9 @@ def test_import_answers_file_with_kind_column(home: Path, tmp_path: Path):
 
 
 def test_importing_the_same_file_twice_adds_nothing_and_says_so(home: Path, tmp_path: Path):
-    path = write_table(tmp_path / "twice.csv", ["text", "intent"], [("또 만났네", "greeting"), ("고마워요", "thanks")])
+    path = write_table(
+        tmp_path / "twice.csv", ["text", "intent"], [("또 만났네", "greeting"), ("고마워요", "thanks")]
+    )
     first, second = run(home, "import", path), run(home, "import", path)
 
     assert accepted_rejected(first) == (2, 0)
@@ -272,27 +294,36 @@ def test_nonexistent_or_unreadable_import_file_is_bad_input(home: Path, tmp_path
     binary = tmp_path / "photo.csv"
     binary.write_bytes(bytes(range(256)) * 4)
     missing, wrong_columns, garbage = run_side_by_side(
-        home, ("import", tmp_path / "nope.csv"), ("import", no_text), ("import", binary))
+        home, ("import", tmp_path / "nope.csv"), ("import", no_text), ("import", binary)
+    )
 
     assert_bad_input(missing, "nope.csv")
     assert_bad_input(wrong_columns, "text")
     assert_bad_input(garbage, "photo.csv")
 
 
-FORMULA_UTTERANCES = [("=SUM(A1:A3) 이거 뭐야", "smalltalk"), ("+82 번호로 연락해도 돼?", "help"),
-                      ("-_- 진짜 짜증나", "complaint"), ("@봇 고마워", "thanks")]
+FORMULA_UTTERANCES = [
+    ("=SUM(A1:A3) 이거 뭐야", "smalltalk"),
+    ("+82 번호로 연락해도 돼?", "help"),
+    ("-_- 진짜 짜증나", "complaint"),
+    ("@봇 고마워", "thanks"),
+]
 
 
 def test_export_then_import_into_a_fresh_home_round_trips(home: Path, tmp_path: Path):
-    source = write_table(tmp_path / "source.csv", ["type", "text", "intent", "emotion", "kind", "weight"], [
-        ("utterance", "오늘 점심 뭐 먹지", "smalltalk", "neutral", "", ""),
-        ("utterance", "헤어지자는 말을 들었어", "이별", "슬픔", "", ""),
-        ("utterance", "줄바꿈이\n있는 문장, 쉼표도", "smalltalk", "", "", ""),
-        *[("utterance", text, intent, "", "", "") for text, intent in FORMULA_UTTERANCES],
-        ("answer", "=1+1은 2예요", "smalltalk", "", "answer", "1.5"),
-        ("answer", "@_@ 저도 놀랐어요", "smalltalk", "surprise", "answer", ""),
-        ("answer", "잘 모르겠어요, 다시 말해 줄래요?", "", "", "fallback", ""),
-    ])
+    source = write_table(
+        tmp_path / "source.csv",
+        ["type", "text", "intent", "emotion", "kind", "weight"],
+        [
+            ("utterance", "오늘 점심 뭐 먹지", "smalltalk", "neutral", "", ""),
+            ("utterance", "헤어지자는 말을 들었어", "이별", "슬픔", "", ""),
+            ("utterance", "줄바꿈이\n있는 문장, 쉼표도", "smalltalk", "", "", ""),
+            *[("utterance", text, intent, "", "", "") for text, intent in FORMULA_UTTERANCES],
+            ("answer", "=1+1은 2예요", "smalltalk", "", "answer", "1.5"),
+            ("answer", "@_@ 저도 놀랐어요", "smalltalk", "surprise", "answer", ""),
+            ("answer", "잘 모르겠어요, 다시 말해 줄래요?", "", "", "fallback", ""),
+        ],
+    )
     imported = run(home, "import", source)
     assert accepted_rejected(imported) == (10, 0), imported
 
@@ -333,8 +364,11 @@ def test_export_keeps_labels_of_a_head_trained_from_a_file(home: Path, tmp_path:
         h.mkdir(parents=True, exist_ok=True)
         with open_store(h) as store:
             store.ensure_labels("sentiment", [("positive", "긍정"), ("negative", "부정")])
-    source = write_table(tmp_path / "sentiment.csv", ["text", "intent", "sentiment"],
-                         [("이 영화 정말 좋았어", "smalltalk", "긍정"), ("서비스가 너무 별로였어", "", "negative")])
+    source = write_table(
+        tmp_path / "sentiment.csv",
+        ["text", "intent", "sentiment"],
+        [("이 영화 정말 좋았어", "smalltalk", "긍정"), ("서비스가 너무 별로였어", "", "negative")],
+    )
     assert accepted_rejected(run(home, "import", source)) == (2, 0)
 
     target = tmp_path / "export.csv"
@@ -343,10 +377,14 @@ def test_export_keeps_labels_of_a_head_trained_from_a_file(home: Path, tmp_path:
     header = target.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert "sentiment" in header
     assert accepted_rejected(run(homes[1], "import", target)) == (2, 0)
-    assert utterances(homes[1]) == utterances(home) == {
-        ("이 영화 정말 좋았어", (("intent", "smalltalk"), ("sentiment", "positive"))),
-        ("서비스가 너무 별로였어", (("sentiment", "negative"),)),
-    }
+    assert (
+        utterances(homes[1])
+        == utterances(home)
+        == {
+            ("이 영화 정말 좋았어", (("intent", "smalltalk"), ("sentiment", "positive"))),
+            ("서비스가 너무 별로였어", (("sentiment", "negative"),)),
+        }
+    )
 
 
 def test_export_to_an_unknown_format_is_bad_input(home: Path, tmp_path: Path):
@@ -356,7 +394,14 @@ def test_export_to_an_unknown_format_is_bad_input(home: Path, tmp_path: Path):
 def test_commands_run_from_another_folder(model_home: Path, tmp_path: Path):
     """Scripts call main.py by path from their own folder; relative file names are theirs."""
     write_table(tmp_path / "mine.csv", ["text", "intent"], [("다른 폴더에서 왔어요", "greeting")])
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "import", "mine.csv"], cwd=tmp_path,
-                            env=cli_env(model_home), capture_output=True, text=True, encoding="utf-8", check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "import", "mine.csv"],
+        cwd=tmp_path,
+        env=cli_env(model_home),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert ("다른 폴더에서 왔어요", (("intent", "greeting"),)) in utterances(model_home)

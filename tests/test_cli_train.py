@@ -82,18 +82,42 @@ def data_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def trainings(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path,
-              data_files: dict[str, Path]) -> dict[str, Training]:
+def trainings(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, data_files: dict[str, Path]
+) -> dict[str, Training]:
     out_dir = tmp_path_factory.mktemp("out") / "my-model"
     plans = {
         "retrain": ("train", "--mode", "quick", "--epochs", "2", "--progress", "jsonl"),
         "activate": ("train", *QUICK_1, "--progress", "jsonl", "--activate"),
         "out": ("train", *QUICK_1, "--out", out_dir),
-        "sentiment": ("train", "--data", data_files["sentiment"], "--head", "sentiment", *QUICK_1,
-                      "--progress", "jsonl"),
-        "mood": ("train", "--data", data_files["mood_cp949"], "--data", data_files["mood_tsv"],
-                 "--data", data_files["mood_jsonl"], "--text-column", "문장", "--label-column", "Mood",
-                 "--head", "mood", *QUICK_1, "--progress", "jsonl"),
+        "sentiment": (
+            "train",
+            "--data",
+            data_files["sentiment"],
+            "--head",
+            "sentiment",
+            *QUICK_1,
+            "--progress",
+            "jsonl",
+        ),
+        "mood": (
+            "train",
+            "--data",
+            data_files["mood_cp949"],
+            "--data",
+            data_files["mood_tsv"],
+            "--data",
+            data_files["mood_jsonl"],
+            "--text-column",
+            "문장",
+            "--label-column",
+            "Mood",
+            "--head",
+            "mood",
+            *QUICK_1,
+            "--progress",
+            "jsonl",
+        ),
     }
     started = {}
     for name, args in plans.items():
@@ -105,6 +129,7 @@ def trainings(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path,
 
 # -- retraining on bundled data + user labels --------------------------------------------------------
 
+
 def test_retrain_streams_json_progress_then_registers_an_inactive_version(trainings):
     t = trainings["retrain"]
     assert t.result.code == 0, t.result
@@ -114,7 +139,9 @@ def test_retrain_streams_json_progress_then_registers_an_inactive_version(traini
     assert kinds[0] == "start" and kinds[-1] == "done"
     assert set(kinds) == {"start", "step", "epoch", "stage", "done"}
     stages = [e for e in events if e["event"] == "stage"]  # the TF-IDF expert's fit, after the last epoch
-    assert {e["stage"] for e in stages} == {"tfidf"} and kinds.index("stage") > max(i for i, k in enumerate(kinds) if k == "epoch")
+    assert {e["stage"] for e in stages} == {"tfidf"} and kinds.index("stage") > max(
+        i for i, k in enumerate(kinds) if k == "epoch"
+    )
     assert kinds.count("epoch") == 2 and kinds.index("step") < kinds.index("epoch")
     start_event = events[0]
     assert start_event["epochs"] == 2 and start_event["n_train"] > 0 and start_event["n_val"] > 0
@@ -127,7 +154,9 @@ def test_retrain_streams_json_progress_then_registers_an_inactive_version(traini
     assert done["activated"] is False
     for head in ("intent", "emotion"):
         assert REPORT_KEYS <= set(done["metrics"][head])
-        assert REPORT_KEYS <= set(done["current_metrics"][head])  # the active model on the same validation set
+        assert REPORT_KEYS <= set(
+            done["current_metrics"][head]
+        )  # the active model on the same validation set
     assert done["metrics"]["intent"]["labels"] == [i for i, _ in INTENTS]
     assert done["metrics"]["emotion"]["labels"] == [e for e, _ in EMOTIONS]
 
@@ -160,7 +189,9 @@ def test_out_writes_a_loadable_folder_and_registers_nothing(trainings):
     assert "version" not in summary and set(summary["metrics"]) == {"intent", "emotion"}
     assert "epoch 1" in t.result.err
 
-    assert {"config.json", "model.safetensors", "spiece.model", "labels.json"} <= {p.name for p in out.iterdir()}
+    assert {"config.json", "model.safetensors", "spiece.model", "labels.json"} <= {
+        p.name for p in out.iterdir()
+    }
     prediction = Classifier.load(out, "cpu").predict("안녕하세요 반가워요")
     assert prediction["intent"].label in {i for i, _ in INTENTS}
     assert version_ids(t.home) == {t.before} and active_version(t.home) == t.before
@@ -168,6 +199,7 @@ def test_out_writes_a_loadable_folder_and_registers_nothing(trainings):
 
 
 # -- a new head from a labeled file ------------------------------------------------------------------
+
 
 def test_train_a_new_head_from_a_csv_then_evaluate_it(trainings, data_files):
     t = trainings["sentiment"]
@@ -185,8 +217,17 @@ def test_train_a_new_head_from_a_csv_then_evaluate_it(trainings, data_files):
 
     with open_store(t.home) as store:
         folder = store.model_version(done["version"]).path
-    result = run(t.home, "evaluate", "--data", data_files["sentiment"], "--model", folder, "--head", "sentiment",
-                 "--json")
+    result = run(
+        t.home,
+        "evaluate",
+        "--data",
+        data_files["sentiment"],
+        "--model",
+        folder,
+        "--head",
+        "sentiment",
+        "--json",
+    )
     assert result.code == 0, result
     report = json.loads(result.out)
     assert report["head"] == "sentiment" and report["n"] == 60
@@ -235,16 +276,25 @@ def test_unusable_training_input_is_bad_input_and_changes_nothing(model_home: Pa
 
 # -- evaluate ----------------------------------------------------------------------------------------
 
-INTENT_SAMPLES = [("안녕하세요 좋은 아침이에요", "greeting"), ("오랜만이야 잘 지냈어?", "greeting"),
-                  ("이제 가 볼게 다음에 봐", "farewell"), ("도와줘서 정말 고마워", "thanks"),
-                  ("내가 잘못했어 미안해", "apology"), ("요즘 일이 너무 많아서 걱정이야", "worry"),
-                  ("너 정말 대단하다", "praise"), ("대답이 왜 이렇게 엉망이야", "complaint")]
+INTENT_SAMPLES = [
+    ("안녕하세요 좋은 아침이에요", "greeting"),
+    ("오랜만이야 잘 지냈어?", "greeting"),
+    ("이제 가 볼게 다음에 봐", "farewell"),
+    ("도와줘서 정말 고마워", "thanks"),
+    ("내가 잘못했어 미안해", "apology"),
+    ("요즘 일이 너무 많아서 걱정이야", "worry"),
+    ("너 정말 대단하다", "praise"),
+    ("대답이 왜 이렇게 엉망이야", "complaint"),
+]
 
 
 def test_evaluate_a_model_folder_prints_scores(home: Path, tiny_model_dir: Path, tmp_path: Path):
     data = write_table(tmp_path / "intents.csv", ["text", "label"], INTENT_SAMPLES)
-    as_json, plain = run_side_by_side(home, ("evaluate", "--data", data, "--model", tiny_model_dir, "--json"),
-                                      ("evaluate", "--data", data, "--model", tiny_model_dir))
+    as_json, plain = run_side_by_side(
+        home,
+        ("evaluate", "--data", data, "--model", tiny_model_dir, "--json"),
+        ("evaluate", "--data", data, "--model", tiny_model_dir),
+    )
 
     assert as_json.code == 0, as_json
     report = json.loads(as_json.out)
@@ -257,7 +307,12 @@ def test_evaluate_a_model_folder_prints_scores(home: Path, tiny_model_dir: Path,
 
 
 def test_evaluate_reports_labels_the_model_does_not_know(model_home: Path, tmp_path: Path):
-    rows = [*INTENT_SAMPLES, ("내일 비 온대?", "weather"), ("주말에 뭐 살까", "shopping"), ("우산 챙겨야 해?", "weather")]
+    rows = [
+        *INTENT_SAMPLES,
+        ("내일 비 온대?", "weather"),
+        ("주말에 뭐 살까", "shopping"),
+        ("우산 챙겨야 해?", "weather"),
+    ]
     data = write_table(tmp_path / "new_labels.csv", ["text", "intent"], rows)  # a column named after the head
     known = run(model_home, "evaluate", "--data", data, "--json")
 
@@ -271,11 +326,18 @@ def test_evaluate_reports_labels_the_model_does_not_know(model_home: Path, tmp_p
 
 # -- cancel ------------------------------------------------------------------------------------------
 
+
 def test_sigterm_cancels_training_and_leaves_the_models_as_they_were(model_home: Path):
     before = version_ids(model_home)
-    proc = subprocess.Popen(command("train", "--mode", "full", "--epochs", "50", "--progress", "jsonl"), cwd=ROOT,
-                            env=cli_env(model_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            encoding="utf-8")
+    proc = subprocess.Popen(
+        command("train", "--mode", "full", "--epochs", "50", "--progress", "jsonl"),
+        cwd=ROOT,
+        env=cli_env(model_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     events = []
     for line in proc.stdout:  # wait until training is really under way
         events.append(json.loads(line))

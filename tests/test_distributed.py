@@ -35,21 +35,41 @@ def test_each_rank_gets_an_equal_disjoint_share_of_every_epoch():
     assert list(Dist().shard(order)) == list(order)  # one process: untouched
 
 
-def test_torchrun_two_cpu_processes_make_one_version_that_loads_and_evaluates(model_home: Path, tmp_path: Path):
+def test_torchrun_two_cpu_processes_make_one_version_that_loads_and_evaluates(
+    model_home: Path, tmp_path: Path
+):
     # A KoBERT-layout folder (no n-gram channel): full fine-tuning of encoder + heads is what DDP is for, and
     # it keeps this test short.
     backbone = tiny_kobert(tmp_path / "kobert")
     before = _versions(model_home)
     torchrun = Path(sys.executable).parent / "torchrun"
     # --standalone: torchrun picks a free port, so parallel runs on one machine cannot collide on 29500.
-    cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "main.py", "--device", "cpu",
-           "train", "--backbone", str(backbone), "--mode", "full", "--epochs", "1", "--progress", "jsonl"]
-    proc = subprocess.run(cmd, cwd=ROOT, env=cli_env(model_home), capture_output=True, text=True,
-                          timeout=SAFETY_TIMEOUT_S)
+    cmd = [
+        str(torchrun),
+        "--standalone",
+        "--nproc_per_node=2",
+        "main.py",
+        "--device",
+        "cpu",
+        "train",
+        "--backbone",
+        str(backbone),
+        "--mode",
+        "full",
+        "--epochs",
+        "1",
+        "--progress",
+        "jsonl",
+    ]
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=cli_env(model_home), capture_output=True, text=True, timeout=SAFETY_TIMEOUT_S
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds.count("start") == 1 and kinds.count("done") == 1 and kinds[-1] == "done"  # rank 0 alone reports
+    assert (
+        kinds.count("start") == 1 and kinds.count("done") == 1 and kinds[-1] == "done"
+    )  # rank 0 alone reports
     steps = [e["step"] for e in events if e["event"] == "step"]
     assert steps == sorted(set(steps)) and steps[-1] == events[0]["total_steps"]
     assert events[0]["n_train"] > 2 * events[0]["total_steps"]  # each rank ran half of the batches
@@ -62,8 +82,10 @@ def test_torchrun_two_cpu_processes_make_one_version_that_loads_and_evaluates(mo
     assert set(model.heads_config.heads) == {"intent", "emotion"} and model.ngram is None
 
     data = tmp_path / "eval.csv"
-    data.write_text("text,label\n안녕하세요 반가워요,greeting\n정말 고마워요,thanks\n헤어지자고 했어,breakup\n",
-                    encoding="utf-8")
+    data.write_text(
+        "text,label\n안녕하세요 반가워요,greeting\n정말 고마워요,thanks\n헤어지자고 했어,breakup\n",
+        encoding="utf-8",
+    )
     report = evaluate_file(data, model_dir=Path(new[0].path), head="intent", device="cpu")
     assert report["n"] == 3 and 0.0 <= report["accuracy"] <= 1.0
 

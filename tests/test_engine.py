@@ -45,8 +45,19 @@ def test_huge_text_is_truncated_for_the_model_but_stored_whole(engine):
     assert engine.store.message(reply.user.id).text == text
 
 
-@pytest.mark.parametrize("text", ["😭😭😭", "漢字로 쓴 文章", "ㅋㅋㅋㅋㅋ", "ㅎ", "제어\x00문자\x07", "mixed 한국어 and English 123",
-                                  "\u200b\ufeff안녕", "👨‍👩‍👧 가족 여행 🏖️"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😭😭😭",
+        "漢字로 쓴 文章",
+        "ㅋㅋㅋㅋㅋ",
+        "ㅎ",
+        "제어\x00문자\x07",
+        "mixed 한국어 and English 123",
+        "\u200b\ufeff안녕",
+        "👨‍👩‍👧 가족 여행 🏖️",
+    ],
+)
 def test_any_unicode_works(engine, text):
     cid = engine.new_conversation()
     reply = engine.reply(cid, text)
@@ -98,7 +109,9 @@ def test_label_and_confirm_are_recorded_and_counted(engine):
     assert engine.new_label_count() == 2
 
 
-@pytest.mark.parametrize("head,value,match", [("intent", "nope", "unknown intent label"), ("topic", "x", "unknown label head")])
+@pytest.mark.parametrize(
+    "head,value,match", [("intent", "nope", "unknown intent label"), ("topic", "x", "unknown label head")]
+)
 def test_bad_labels_are_refused(engine, head, value, match):
     cid = engine.new_conversation()
     reply = engine.reply(cid, "안녕")

@@ -43,20 +43,27 @@ def offline(monkeypatch):
 
 # -- tokenizer -------------------------------------------------------------------------------------------
 
+
 def test_tokenizer_gives_kobert_layout_from_a_kobert_style_folder(kobert_dir):
     # The folder's tokenizer_config names XLNetTokenizer (CLS last, left padding); we read spiece.model directly.
     tok = KoBertTokenizer.load(kobert_dir)
     ids = tok.encode(PUBLISHED_EXAMPLE)
-    assert ids == [CLS_ID, *tok.sp.encode(PUBLISHED_EXAMPLE, out_type=int), SEP_ID]  # KoBERT ids = SentencePiece ids
+    assert ids == [
+        CLS_ID,
+        *tok.sp.encode(PUBLISHED_EXAMPLE, out_type=int),
+        SEP_ID,
+    ]  # KoBERT ids = SentencePiece ids
     batch = tok.batch([PUBLISHED_EXAMPLE, "안녕"])
     short = batch.input_ids[1].tolist()
     assert short[0] == CLS_ID and short[int(batch.attention_mask[1].sum()) - 1] == SEP_ID
     assert short[-1] == PAD_ID and batch.token_type_ids.eq(0).all()  # right padding, token types 0
 
 
-@pytest.mark.skipif(not os.environ.get("KOBERT_DIR"),
-                    reason="needs a real skt/kobert-base-v1 folder: set KOBERT_DIR=/path/to/it "
-                           "(this machine has no internet to fetch one)")
+@pytest.mark.skipif(
+    not os.environ.get("KOBERT_DIR"),
+    reason="needs a real skt/kobert-base-v1 folder: set KOBERT_DIR=/path/to/it "
+    "(this machine has no internet to fetch one)",
+)
 def test_real_kobert_gives_the_published_ids():
     folder = Path(os.environ["KOBERT_DIR"])
     assert KoBertTokenizer.load(folder).encode(PUBLISHED_EXAMPLE) == KOBERT_IDS
@@ -72,7 +79,10 @@ def test_real_kobert_gives_the_published_ids():
 
 # -- where the folder comes from ---------------------------------------------------------------------------
 
-def test_a_given_folder_wins_then_the_cache_is_read_without_network(kobert_dir, tmp_path, offline, monkeypatch):
+
+def test_a_given_folder_wins_then_the_cache_is_read_without_network(
+    kobert_dir, tmp_path, offline, monkeypatch
+):
     cache = tmp_path / "hf-cache"
     snapshot = build_hf_cache(cache, kobert_dir)
     assert resolve_kobert(cache_dir=cache) == snapshot
@@ -101,12 +111,17 @@ def test_pickle_weights_are_refused_unopened_with_conversion_advice(kobert_dir, 
     shutil.copytree(kobert_dir, folder)
     (folder / "model.safetensors").unlink()
     (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Payload()))
-    for attempt in (lambda: resolve_kobert(folder), lambda: kobert_classifier(folder, HEADS),
-                    lambda: resolve_kobert(cache_dir=_cache_of(folder, tmp_path / "cache"))):
+    for attempt in (
+        lambda: resolve_kobert(folder),
+        lambda: kobert_classifier(folder, HEADS),
+        lambda: resolve_kobert(cache_dir=_cache_of(folder, tmp_path / "cache")),
+    ):
         with pytest.raises(ModelError) as err:
             attempt()
         message = str(err.value)
-        assert "pytorch_model.bin" in message and "model.safetensors" in message and "save_pretrained" in message
+        assert (
+            "pytorch_model.bin" in message and "model.safetensors" in message and "save_pretrained" in message
+        )
     assert not marker.exists()
 
 
@@ -117,19 +132,29 @@ def _cache_of(folder: Path, cache: Path) -> Path:
 
 # -- weights -----------------------------------------------------------------------------------------------
 
+
 def test_kobert_weights_load_into_our_encoder_exactly(kobert_dir):
     from transformers import BertModel
 
     model, tok = kobert_classifier(kobert_dir, HEADS)
-    assert model.ngram is None and {h: m.out_features for h, m in model.heads.items()} == {"intent": 3, "emotion": 2}
+    assert model.ngram is None and {h: m.out_features for h, m in model.heads.items()} == {
+        "intent": 3,
+        "emotion": 2,
+    }
     assert tok.max_length == 64  # KoBERT's config allows 1e30 tokens; chat lines do not need more than 64
     reference = BertModel.from_pretrained(kobert_dir).eval()
     batch = tok.batch([PUBLISHED_EXAMPLE, "오늘 너무 피곤하다"])
     with torch.no_grad():
-        ours = model.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                             token_type_ids=batch.token_type_ids).last_hidden_state
-        theirs = reference(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                           token_type_ids=batch.token_type_ids).last_hidden_state
+        ours = model.encoder(
+            input_ids=batch.input_ids,
+            attention_mask=batch.attention_mask,
+            token_type_ids=batch.token_type_ids,
+        ).last_hidden_state
+        theirs = reference(
+            input_ids=batch.input_ids,
+            attention_mask=batch.attention_mask,
+            token_type_ids=batch.token_type_ids,
+        ).last_hidden_state
     assert torch.allclose(ours, theirs, atol=1e-6)
 
 
@@ -144,8 +169,10 @@ def test_weights_of_another_shape_are_refused(kobert_dir, tmp_path):
 
 # -- a fine-tuned KoBERT is a version like any other ----------------------------------------------------------
 
-def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(kobert_dir, home, tmp_path, offline,
-                                                                           monkeypatch):
+
+def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(
+    kobert_dir, home, tmp_path, offline, monkeypatch
+):
     import huggingface_hub.constants
 
     from kobert_chat.engine import ChatEngine
@@ -154,13 +181,20 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(kobert
     from kobert_chat.training_job import TrainRequest, run_training
 
     build_hf_cache(tmp_path / "hf-cache", kobert_dir)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))  # = HF_HUB_CACHE env
+    monkeypatch.setattr(
+        huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache")
+    )  # = HF_HUB_CACHE env
     events = []
-    done = run_training(TrainRequest(mode="quick", epochs=2, backbone="kobert", device="cpu"), home=home,
-                        progress=events.append)
+    done = run_training(
+        TrainRequest(mode="quick", epochs=2, backbone="kobert", device="cpu"),
+        home=home,
+        progress=events.append,
+    )
     assert done["event"] == "done" and done["activated"] is False
     folder = Path(done["path"])
-    assert {"config.json", "model.safetensors", "spiece.model", "labels.json"} <= {p.name for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "spiece.model", "labels.json"} <= {
+        p.name for p in folder.iterdir()
+    }
     model, _ = load_model(folder)  # our folder format, safetensors only
     assert model.bert_config.hidden_size == 32 and model.ngram is None
 
@@ -173,7 +207,9 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(kobert
     finally:
         engine.close()
     data = tmp_path / "eval.csv"
-    data.write_text("text,label\n안녕하세요,greeting\n정말 고마워요,thanks\n요즘 잠이 안 와,worry\n", encoding="utf-8")
+    data.write_text(
+        "text,label\n안녕하세요,greeting\n정말 고마워요,thanks\n요즘 잠이 안 와,worry\n", encoding="utf-8"
+    )
     report = evaluate_file(data, head="intent", device="cpu")
     assert report["model"] == done["version"] and report["n"] == 3
     assert offline == []  # cache, training, saving, chatting, evaluating: no connection at all

@@ -32,11 +32,14 @@ def small_chunks(monkeypatch):
     monkeypatch.delenv("KOBERT_DIR", raising=False)
 
 
-def test_download_fetches_only_what_we_use_with_progress_into_the_standard_cache(hub_files, tmp_path, monkeypatch):
+def test_download_fetches_only_what_we_use_with_progress_into_the_standard_cache(
+    hub_files, tmp_path, monkeypatch
+):
     cache, events = tmp_path / "cache", []
     with FakeHub(hub_files) as hub:
-        folder = resolve_kobert(download=True, endpoint=hub.endpoint, cache_dir=cache,
-                                progress=lambda *e: events.append(e))
+        folder = resolve_kobert(
+            download=True, endpoint=hub.endpoint, cache_dir=cache, progress=lambda *e: events.append(e)
+        )
     assert sorted(p.name for p in folder.iterdir()) == sorted(HUB_FILES)
     assert all((folder / name).read_bytes() == hub_files[name] for name in HUB_FILES)
     fetched = {path.rsplit("/", 1)[-1] for method, path, _ in hub.state.requests}
@@ -80,10 +83,14 @@ def test_an_aborted_download_continues_on_the_next_attempt(hub_files, tmp_path):
 
         hub.state.down = False  # the connection is back; the user runs the same command again
         events = []
-        folder = resolve_kobert(download=True, endpoint=hub.endpoint, cache_dir=cache,
-                                progress=lambda *e: events.append(e))
+        folder = resolve_kobert(
+            download=True, endpoint=hub.endpoint, cache_dir=cache, progress=lambda *e: events.append(e)
+        )
     assert hub.gets("model.safetensors")[-1] == f"bytes={kept}-"
-    assert [(d, t) for n, d, t in events if n == "model.safetensors"][0] == (kept, size)  # progress starts there
+    assert [(d, t) for n, d, t in events if n == "model.safetensors"][0] == (
+        kept,
+        size,
+    )  # progress starts there
     data = (folder / "model.safetensors").read_bytes()
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256(hub_files["model.safetensors"]).hexdigest()
     assert not partial.exists()
@@ -126,12 +133,25 @@ def test_a_hub_with_only_pickle_weights_gets_conversion_advice_and_no_pickle_dow
     assert hub.gets("pytorch_model.bin") == []
 
 
-def test_cli_train_with_download_fetches_kobert_reports_progress_and_registers_it(hub_files, home, tmp_path, monkeypatch):
+def test_cli_train_with_download_fetches_kobert_reports_progress_and_registers_it(
+    hub_files, home, tmp_path, monkeypatch
+):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     with FakeHub(hub_files) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.endpoint)
-        result = run(home, "train", "--backbone", "kobert", "--download", "--mode", "quick", "--epochs", "1",
-                     "--progress", "jsonl")
+        result = run(
+            home,
+            "train",
+            "--backbone",
+            "kobert",
+            "--download",
+            "--mode",
+            "quick",
+            "--epochs",
+            "1",
+            "--progress",
+            "jsonl",
+        )
     assert result.code == 0, result
     events = result.events()
     size = len(hub_files["model.safetensors"])

@@ -20,7 +20,14 @@ SENTENCES = ["안녕 반가워", "시험 망했어ㅠㅠ", "고마워요!", "헤
 
 def test_folder_has_the_hugging_face_layout(tiny_model_dir):
     names = {p.name for p in tiny_model_dir.iterdir()}
-    assert {"config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "labels.json", "metrics.json"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "spiece.model",
+        "tokenizer_config.json",
+        "labels.json",
+        "metrics.json",
+    } <= names
     labels = json.loads((tiny_model_dir / "labels.json").read_text(encoding="utf-8"))
     assert set(labels) == {"intent", "emotion"} and "greeting" in labels["intent"]
 
@@ -96,11 +103,16 @@ def test_foreign_bert_checkpoint_loads_key_by_key(tiny_model_dir, tmp_path):
     from safetensors.torch import load_file
 
     load_encoder_weights(model, load_file(str(tmp_path / "w.safetensors")))
-    assert torch.equal(model.encoder.embeddings.word_embeddings.weight, donor.embeddings.word_embeddings.weight)
+    assert torch.equal(
+        model.encoder.embeddings.word_embeddings.weight, donor.embeddings.word_embeddings.weight
+    )
 
     bad = dict(tensors)
     bad["bert.embeddings.word_embeddings.weight"] = torch.zeros(3, 3)
     with pytest.raises(ModelError, match="shape"):
         load_encoder_weights(model, bad)
     with pytest.raises(ModelError, match="missing"):
-        load_encoder_weights(model, {"bert.embeddings.word_embeddings.weight": tensors["bert.embeddings.word_embeddings.weight"]})
+        load_encoder_weights(
+            model,
+            {"bert.embeddings.word_embeddings.weight": tensors["bert.embeddings.word_embeddings.weight"]},
+        )

@@ -25,7 +25,9 @@ def test_int8_model_predicts_like_the_float_model(tiny_model_dir):
     exact = Classifier.load(tiny_model_dir, "cpu")
     small = Classifier.load(tiny_model_dir, "cpu", quantize=True)
     assert small.quantized and is_quantized(small.model) and not is_quantized(exact.model)
-    assert not any(type(m) is nn.Linear for m in small.model.encoder.modules())  # every encoder Linear is int8
+    assert not any(
+        type(m) is nn.Linear for m in small.model.encoder.modules()
+    )  # every encoder Linear is int8
     assert all(type(m) is nn.Linear for m in small.model.heads.values())  # the heads stay exact
 
     texts = [ex.text for ex in bundled_examples("test")]

@@ -24,8 +24,15 @@ def _commit(registry, model_dir, activate=False):
     with registry.staging() as staging:
         shutil.rmtree(staging)
         shutil.copytree(model_dir, staging)
-        return registry.commit(staging, backbone="starter", parent=None, metrics={"validation": {}}, n_train=1,
-                               params={}, activate=activate)
+        return registry.commit(
+            staging,
+            backbone="starter",
+            parent=None,
+            metrics={"validation": {}},
+            n_train=1,
+            params={},
+            activate=activate,
+        )
 
 
 def test_commit_renames_into_place_and_records_a_row(registry, tiny_model_dir):

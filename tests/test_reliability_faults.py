@@ -29,15 +29,17 @@ from tests.conftest import install_model, integrity
 NO_SPACE = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-
-
 def tree(folder: Path) -> dict[str, str]:
     """Every file under folder -> sha256 of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # -- a damaged model folder ----------------------------------------------------------------------------
+
 
 def _truncate_weights(folder: Path) -> None:
     data = (folder / "model.safetensors").read_bytes()
@@ -82,6 +84,7 @@ def test_activating_a_damaged_version_is_refused_and_the_live_model_stays(engine
 
 # -- a damaged database --------------------------------------------------------------------------------
 
+
 def test_a_damaged_database_is_refused_untouched_with_advice_to_keep_a_copy(model_home):
     engine = ChatEngine.open(model_home, device="cpu")
     cid = engine.new_conversation()
@@ -92,7 +95,7 @@ def test_a_damaged_database_is_refused_untouched_with_advice_to_keep_a_copy(mode
     data = bytearray(db.read_bytes())
     page_size = int.from_bytes(data[16:18], "big")
     for start in range(page_size, len(data), page_size):  # scribble over every b-tree page header
-        data[start + 8: start + 40] = b"\xff" * 32
+        data[start + 8 : start + 40] = b"\xff" * 32
     db.write_bytes(bytes(data))
     before = tree(model_home)
 
@@ -104,6 +107,7 @@ def test_a_damaged_database_is_refused_untouched_with_advice_to_keep_a_copy(mode
 
 
 # -- disk full inside SQLite -----------------------------------------------------------------------------
+
 
 def cap_database_at_its_current_size(engine: ChatEngine) -> None:
     """SQLite's own size limit on the engine's connection: any write that needs a new page fails with
@@ -169,6 +173,7 @@ def test_labeling_on_a_full_disk_is_a_clear_error_and_keeps_every_saved_label(en
 
 
 # -- disk full while writing files -----------------------------------------------------------------------
+
 
 class HalfWriter:
     """A file whose next write stores half the data and then finds the disk full."""
@@ -255,7 +260,9 @@ def test_a_model_version_whose_save_runs_out_of_disk_leaves_no_folder_and_no_row
         with pytest.raises(OSError) as err:
             with registry.staging() as staging:
                 model_io.save_model(model, tokenizer, staging, {})
-                registry.commit(staging, backbone="starter", parent=active.id, metrics={}, n_train=1, params={})
+                registry.commit(
+                    staging, backbone="starter", parent=active.id, metrics={}, n_train=1, params={}
+                )
         assert err.value.errno == errno.ENOSPC
         assert not staging.exists()
         assert registry.versions() == versions and registry.active().id == active.id

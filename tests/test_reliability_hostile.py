@@ -74,14 +74,18 @@ def test_the_cli_refuses_pickle_weights_with_one_clear_line(model_home, tiny_mod
     (downloaded / "model.safetensors").unlink()
     (downloaded / "pytorch_model.bin").write_bytes(pickle_payload(marker))
 
-    activate, train = run_side_by_side(model_home, ("models", "activate", evil),
-                                       ("train", "--backbone", downloaded, "--mode", "quick", "--epochs", "1"))
+    activate, train = run_side_by_side(
+        model_home,
+        ("models", "activate", evil),
+        ("train", "--backbone", downloaded, "--mode", "quick", "--epochs", "1"),
+    )
     assert_bad_input(activate, "safetensors only", "pytorch_model.bin")
     assert_bad_input(train, "safetensors only", "pytorch_model.bin")
     assert not marker.exists()
 
 
 # -- a huge, partly broken import ---------------------------------------------------------------------
+
 
 def write_big_import(path: Path) -> dict[str, int]:
     """100,000 rows in UTF-8 with a BOM (what Excel writes), with some CP949 rows, unknown labels and one
@@ -130,8 +134,16 @@ def test_a_100k_row_import_with_broken_rows_stays_in_bounded_memory_and_reports_
 
 # -- formula cells on export -------------------------------------------------------------------------
 
-FORMULA_TEXTS = ["=HYPERLINK(\"http://x\",\"클릭\")", "+82 10 1234", "-1+1", "@SUM(A1)", "\t=1+1 탭으로 시작",
-                 "\r=cmd|' /C calc'!A0", "\t\t@멘션", "'=이미 따옴표"]
+FORMULA_TEXTS = [
+    '=HYPERLINK("http://x","클릭")',
+    "+82 10 1234",
+    "-1+1",
+    "@SUM(A1)",
+    "\t=1+1 탭으로 시작",
+    "\r=cmd|' /C calc'!A0",
+    "\t\t@멘션",
+    "'=이미 따옴표",
+]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv"])

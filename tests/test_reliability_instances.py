@@ -32,8 +32,9 @@ HOLD_LOCK = textwrap.dedent("""
 
 def hold_lock(home: Path) -> subprocess.Popen:
     """Another process holding the app's lock on home (what a running app does first)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home)], cwd=ROOT, stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdout.readline().strip() == "locked"
     return holder
 
@@ -45,10 +46,11 @@ def kill_9(proc: subprocess.Popen) -> None:
 
 def snapshot(home: Path) -> dict[str, str]:
     """Every file in the data folder -> sha256, except the log (written before the app starts)."""
-    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(home.rglob("*")) if p.is_file() and p.parent.name != "logs"}
-
-
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and p.parent.name != "logs"
+    }
 
 
 def test_only_one_process_holds_the_lock_and_kill_9_frees_it(home: Path):
@@ -69,7 +71,9 @@ def test_only_one_process_holds_the_lock_and_kill_9_frees_it(home: Path):
         pass
 
 
-def test_a_second_app_says_so_in_korean_and_exits_without_touching_the_folder(model_home: Path, tmp_path: Path):
+def test_a_second_app_says_so_in_korean_and_exits_without_touching_the_folder(
+    model_home: Path, tmp_path: Path
+):
     holder = hold_lock(model_home)
     try:
         before = snapshot(model_home)
@@ -88,8 +92,9 @@ def test_a_second_app_says_so_in_korean_and_exits_without_touching_the_folder(mo
 
 
 def test_the_app_takes_the_lock_at_start_and_kill_9_of_the_app_frees_it(model_home: Path):
-    app = subprocess.Popen(command(), cwd=ROOT, env=cli_env(model_home), stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    app = subprocess.Popen(
+        command(), cwd=ROOT, env=cli_env(model_home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         lock_file = model_home / LOCK_NAME
         deadline = time.monotonic() + SAFETY_TIMEOUT_S

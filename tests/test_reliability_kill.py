@@ -31,8 +31,18 @@ from tests.conftest import integrity
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")  # kill -9 semantics
 
-SENTENCES = ["오늘 너무 피곤해", "안녕 반가워!", "시험 망했어ㅠㅠ", "고마워 정말", "주말에 뭐 하지?", "미안해 늦었어",
-             "너 진짜 똑똑하다", "대답이 좀 이상해", "배고파 죽겠다 🍜", "잘 자 내일 봐"]
+SENTENCES = [
+    "오늘 너무 피곤해",
+    "안녕 반가워!",
+    "시험 망했어ㅠㅠ",
+    "고마워 정말",
+    "주말에 뭐 하지?",
+    "미안해 늦었어",
+    "너 진짜 똑똑하다",
+    "대답이 좀 이상해",
+    "배고파 죽겠다 🍜",
+    "잘 자 내일 봐",
+]
 INTENT_LABELS = ["help", "greeting", "worry", "thanks", "smalltalk", "apology", "praise", "complaint"]
 
 
@@ -56,8 +66,16 @@ class Lines:
 
 def popen(home: Path, args: list[str]) -> subprocess.Popen:
     env = cli_env(home) | {"PYTHONUNBUFFERED": "1"}  # every printed line leaves the child at once
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+    )
 
 
 def kill_9(proc: subprocess.Popen, rng: random.Random) -> None:
@@ -67,8 +85,6 @@ def kill_9(proc: subprocess.Popen, rng: random.Random) -> None:
     with contextlib.suppress(OSError):  # lines still buffered for a process that is gone
         proc.stdin.close()
     assert proc.returncode == -signal.SIGKILL
-
-
 
 
 def assert_whole_turns(store: Store, cid: int) -> list[str]:
@@ -95,6 +111,7 @@ def active_id(home: Path) -> str:
 
 
 # -- the terminal chat -------------------------------------------------------------------------------
+
 
 def test_kill_9_of_terminal_chat_keeps_every_replied_message(model_home: Path):
     rng = random.Random()
@@ -193,6 +210,7 @@ def test_kill_9_while_replying_and_labeling_loses_no_acknowledged_write(model_ho
 
 # -- training --------------------------------------------------------------------------------------
 
+
 def label_some_messages(home: Path) -> dict[int, tuple[str, str]]:
     engine = ChatEngine.open(home, device="cpu")
     try:
@@ -252,7 +270,9 @@ SAVE_THEN_DIE = textwrap.dedent("""
 """)
 
 
-def test_kill_9_while_saving_a_version_leaves_only_a_staging_folder_that_the_next_start_sweeps(model_home: Path):
+def test_kill_9_while_saving_a_version_leaves_only_a_staging_folder_that_the_next_start_sweeps(
+    model_home: Path,
+):
     """What a training killed while writing its new version leaves behind (the mid-epoch kill above is
     earlier than any file is written), made exact: the writer dies with half its weights on disk."""
     before = active_id(model_home)

@@ -35,6 +35,7 @@ _any_char = st.one_of(
 
 # -- the chat --------------------------------------------------------------------------------------
 
+
 @SHARED
 @given(text=st.text(_any_char, max_size=300))
 def test_reply_to_any_text_is_stored_exactly_or_refused_clearly(engine, text):
@@ -51,6 +52,7 @@ def test_reply_to_any_text_is_stored_exactly_or_refused_clearly(engine, text):
 
 
 # -- the tokenizer ---------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def tokenizer(tiny_model_dir: Path) -> KoBertTokenizer:
@@ -70,6 +72,7 @@ def test_any_text_becomes_cls_pieces_sep_within_max_length(tokenizer, text, max_
 
 # -- import: arbitrary bytes and arbitrary rows, into a store that already holds data -------------------
 
+
 @pytest.fixture
 def store(tmp_path: Path):
     s = Store.open(tmp_path / "import.db")
@@ -84,8 +87,11 @@ def store(tmp_path: Path):
 
 def contents(store: Store) -> dict[str, set]:
     return {
-        "messages": {(m.id, m.text, tuple(sorted(m.labels.items())))
-                     for c in store.conversations() for m in store.messages(c.id)},
+        "messages": {
+            (m.id, m.text, tuple(sorted(m.labels.items())))
+            for c in store.conversations()
+            for m in store.messages(c.id)
+        },
         "examples": {(e.text, tuple(sorted(e.labels.items()))) for e in store.examples()},
         "answers": {(a.id, a.text, a.intent, a.emotion, a.kind, a.weight) for a in store.answers()},
     }
@@ -113,21 +119,36 @@ def import_and_check(store: Store, path: Path) -> None:
     assert len(after["answers"] - before["answers"]) == result.answers
 
 
-_prefixes = st.sampled_from([b"", b"\xef\xbb\xbf", b"text,intent,emotion\n", b"type,text,intent,emotion,kind,weight\n",
-                             b"kind,intent,emotion,text,weight\r\n", b'{"text": "', b'{"type": "answer", "text": "'])
+_prefixes = st.sampled_from(
+    [
+        b"",
+        b"\xef\xbb\xbf",
+        b"text,intent,emotion\n",
+        b"type,text,intent,emotion,kind,weight\n",
+        b"kind,intent,emotion,text,weight\r\n",
+        b'{"text": "',
+        b'{"type": "answer", "text": "',
+    ]
+)
 
 
 @SHARED
-@given(data=st.builds(bytes.__add__, _prefixes, st.binary(max_size=300)),
-       suffix=st.sampled_from([".csv", ".tsv", ".txt", ".jsonl"]))
-def test_importing_arbitrary_bytes_refuses_clearly_or_accounts_for_every_record(store, tmp_path, data, suffix):
+@given(
+    data=st.builds(bytes.__add__, _prefixes, st.binary(max_size=300)),
+    suffix=st.sampled_from([".csv", ".tsv", ".txt", ".jsonl"]),
+)
+def test_importing_arbitrary_bytes_refuses_clearly_or_accounts_for_every_record(
+    store, tmp_path, data, suffix
+):
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)
     import_and_check(store, path)
 
 
 _cell_text = st.text(_any_char.filter(lambda c: not _SURROGATE.match(c)), max_size=40)
-_intent = st.sampled_from([i for i, _ in INTENTS[:4]] + [d for _, d in INTENTS[4:7]] + ["GREETING", "없는라벨", "x" * 201])
+_intent = st.sampled_from(
+    [i for i, _ in INTENTS[:4]] + [d for _, d in INTENTS[4:7]] + ["GREETING", "없는라벨", "x" * 201]
+)
 _emotion = st.sampled_from([e for e, _ in EMOTIONS[:3]] + [d for _, d in EMOTIONS[3:5]] + ["", " ", "nope"])
 VALID_INTENTS = {i for i, _ in INTENTS[:4]}
 VALID_EMOTIONS = {e for e, _ in EMOTIONS[:3]}
@@ -136,7 +157,9 @@ _rows = st.lists(st.tuples(_cell_text, _intent, _emotion), min_size=1, max_size=
 
 def write_rows(path: Path, rows: list[tuple[str, str, str]]) -> None:
     if path.suffix == ".jsonl":
-        text = "".join(json.dumps({"text": t, "intent": i, "emotion": e}, ensure_ascii=False) + "\n" for t, i, e in rows)
+        text = "".join(
+            json.dumps({"text": t, "intent": i, "emotion": e}, ensure_ascii=False) + "\n" for t, i, e in rows
+        )
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="\t" if path.suffix == ".tsv" else ",")

@@ -32,8 +32,24 @@ def _fit_toy(weights: list[float] | None = None):
 
 
 def test_ngrams_match_scikit_learns_char_wb():
-    assert word_ngrams("Hi 너") == [" ", "h", "i", " ", " h", "hi", "i ", " hi", "hi ", " hi ",
-                                     " ", "너", " ", " 너", "너 ", " 너 "]
+    assert word_ngrams("Hi 너") == [
+        " ",
+        "h",
+        "i",
+        " ",
+        " h",
+        "hi",
+        "i ",
+        " hi",
+        "hi ",
+        " hi ",
+        " ",
+        "너",
+        " ",
+        " 너",
+        "너 ",
+        " 너 ",
+    ]
 
 
 def test_expert_learns_a_separable_task():
@@ -69,9 +85,14 @@ def test_training_fits_the_expert_and_chooses_its_weight(tiny_model_dir, tmp_pat
     result = train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=16))
     hc = model.heads_config
     assert hc.tfidf and hc.tfidf_features == model.tfidf.n_features > 0
-    assert set(hc.tfidf_mix) == {"intent", "emotion"}  # emotion is missing on half the rows: masked, still fit
+    assert set(hc.tfidf_mix) == {
+        "intent",
+        "emotion",
+    }  # emotion is missing on half the rows: masked, still fit
     assert all(0.0 <= w <= 1.0 for w in hc.tfidf_mix.values())
-    assert all(c in mixing.C_GRID for c in hc.tfidf_c.values()) and all(t > 0 for t in hc.tfidf_temperature.values())
+    assert all(c in mixing.C_GRID for c in hc.tfidf_c.values()) and all(
+        t > 0 for t in hc.tfidf_temperature.values()
+    )
     assert result.metrics["intent"]["accuracy"] >= 0.9
 
     save_model(model, tok, tmp_path / "m")
@@ -88,12 +109,16 @@ def test_a_new_head_gets_its_expert(tiny_model_dir):
     assert model.tfidf.heads["topic"].weight.shape == (model.tfidf.n_features, 2)
     assert "topic" not in model.heads_config.tfidf_mix  # unfitted: the encoder alone until trained
     fitted = model.tfidf.heads["emotion"].weight.clone()
-    model.ensure_labels("emotion", ["calm"])  # a grown head keeps its fitted columns, but is unmixed until refit
+    model.ensure_labels(
+        "emotion", ["calm"]
+    )  # a grown head keeps its fitted columns, but is unmixed until refit
     assert torch.equal(model.tfidf.heads["emotion"].weight[:, :-1], fitted)
     assert "emotion" not in model.heads_config.tfidf_mix and "intent" in model.heads_config.tfidf_mix
     food = ["떡볶이 먹자", "라면 끓여", "치킨 시켜", "김밥 맛있다", "피자 먹을래"]
     game = ["게임 하자", "롤 한판", "오버워치 접속", "게임기 샀어", "한판 더 해"]
-    data = [Example(t, {"topic": "food"}) for t in food * 4] + [Example(t, {"topic": "game"}) for t in game * 4]
+    data = [Example(t, {"topic": "food"}) for t in food * 4] + [
+        Example(t, {"topic": "game"}) for t in game * 4
+    ]
     train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=8))
     assert "topic" in model.heads_config.tfidf_mix
     assert set(model.tfidf.heads) == {"intent", "emotion", "topic"}
@@ -161,5 +186,11 @@ def test_cancel_reaches_the_expert_fit(tiny_model_dir):
         fitting["now"] |= event.get("stage") == "tfidf"
 
     with pytest.raises(TrainingCancelled):
-        train(model, tok, _toy(12), TrainConfig(mode="quick", epochs=1, batch_size=8), progress=progress,
-              should_stop=lambda: fitting["now"])
+        train(
+            model,
+            tok,
+            _toy(12),
+            TrainConfig(mode="quick", epochs=1, batch_size=8),
+            progress=progress,
+            should_stop=lambda: fitting["now"],
+        )

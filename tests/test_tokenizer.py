@@ -18,8 +18,16 @@ from kobert_chat.nlu.tokenizer import (
     train_sentencepiece,
 )
 
-TEXTS = ["안녕하세요 반가워요", "오늘 날씨 진짜 좋다ㅋㅋ", "시험 망했어ㅠㅠ 어떡하지", "고마워!!", "너 이름이 뭐야?",
-         "퇴근하고 싶다", "배고파 죽겠어", "주말에 영화 볼래?"] * 20
+TEXTS = [
+    "안녕하세요 반가워요",
+    "오늘 날씨 진짜 좋다ㅋㅋ",
+    "시험 망했어ㅠㅠ 어떡하지",
+    "고마워!!",
+    "너 이름이 뭐야?",
+    "퇴근하고 싶다",
+    "배고파 죽겠어",
+    "주말에 영화 볼래?",
+] * 20
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +38,13 @@ def tokenizer(tmp_path_factory) -> KoBertTokenizer:
 
 def test_special_ids_match_kobert(tokenizer):
     sp = tokenizer.sp
-    assert [sp.piece_to_id(p) for p in ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]] == [UNK_ID, PAD_ID, CLS_ID, SEP_ID, MASK_ID]
+    assert [sp.piece_to_id(p) for p in ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]] == [
+        UNK_ID,
+        PAD_ID,
+        CLS_ID,
+        SEP_ID,
+        MASK_ID,
+    ]
     assert (UNK_ID, PAD_ID, CLS_ID, SEP_ID, MASK_ID) == (0, 1, 2, 3, 4)
 
 
@@ -58,7 +72,10 @@ def test_truncation_keeps_cls_and_sep(tokenizer):
     assert len(tokenizer.encode("고마워", max_length=4)) <= 4
 
 
-@pytest.mark.parametrize("text", ["😀🎉", "漢字 韓國", "ㅋㅋㅋㅎㅎ", "ㄱ", "\x00\x07제어문자\u200b", "a" * 3, "Mixed 한국어 English 123"])
+@pytest.mark.parametrize(
+    "text",
+    ["😀🎉", "漢字 韓國", "ㅋㅋㅋㅎㅎ", "ㄱ", "\x00\x07제어문자\u200b", "a" * 3, "Mixed 한국어 English 123"],
+)
 def test_any_unicode_encodes(tokenizer, text):
     ids = tokenizer.encode(text)
     assert ids[0] == CLS_ID and ids[-1] == SEP_ID
@@ -82,8 +99,13 @@ def test_save_and_load_round_trip(tokenizer, tmp_path):
 def test_refuses_a_sentencepiece_model_with_another_layout(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(TEXTS), encoding="utf-8")
-    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(tmp_path / "other"), vocab_size=60,
-                                   hard_vocab_limit=False, minloglevel=2)  # default layout: <unk>=0 <s>=1 </s>=2
+    spm.SentencePieceTrainer.train(
+        input=str(corpus),
+        model_prefix=str(tmp_path / "other"),
+        vocab_size=60,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )  # default layout: <unk>=0 <s>=1 </s>=2
     with pytest.raises(ModelError, match="special-token layout"):
         KoBertTokenizer(tmp_path / "other.model")
 
@@ -98,6 +120,9 @@ def test_training_is_deterministic(tmp_path):
     b = train_sentencepiece(TEXTS, tmp_path / "b", vocab_size=100)
     pieces = [
         [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
-        for sp in (spm.SentencePieceProcessor(model_file=str(a)), spm.SentencePieceProcessor(model_file=str(b)))
+        for sp in (
+            spm.SentencePieceProcessor(model_file=str(a)),
+            spm.SentencePieceProcessor(model_file=str(b)),
+        )
     ]
     assert pieces[0] == pieces[1]  # the files differ only in the recorded input path

@@ -17,8 +17,18 @@ def _toy(n_per: int = 40) -> list[Example]:
     thanks = ["고마워", "감사합니다", "땡큐", "ㄱㅅ", "정말 고마워요", "감사해요", "고맙다", "감사감사"]
     out = []
     for i in range(n_per):
-        out.append(Example(f"{hello[i % 8]} {'ㅋ' * (i % 4)}", {"intent": "greeting", **({"emotion": "happiness"} if i % 2 else {})}))
-        out.append(Example(f"{thanks[i % 8]} {'!' * (i % 4)}", {"intent": "thanks", **({"emotion": "neutral"} if i % 2 else {})}))
+        out.append(
+            Example(
+                f"{hello[i % 8]} {'ㅋ' * (i % 4)}",
+                {"intent": "greeting", **({"emotion": "happiness"} if i % 2 else {})},
+            )
+        )
+        out.append(
+            Example(
+                f"{thanks[i % 8]} {'!' * (i % 4)}",
+                {"intent": "thanks", **({"emotion": "neutral"} if i % 2 else {})},
+            )
+        )
     return out
 
 
@@ -58,8 +68,14 @@ def test_new_labels_and_new_heads_extend_without_starting_over(tiny_model_dir):
     assert model.ensure_labels("intent", ["greeting", "weather"]) == ["weather"]
     assert torch.equal(model.heads["intent"].weight[: old_rows.shape[0]], old_rows)
     model.ensure_labels("topic", ["food", "game"])
-    data = _toy(10) + [Example("날씨 좋다", {"intent": "weather", "topic": "food"}),
-                       Example("비 온대", {"intent": "weather", "topic": "game"})] * 4
+    data = (
+        _toy(10)
+        + [
+            Example("날씨 좋다", {"intent": "weather", "topic": "food"}),
+            Example("비 온대", {"intent": "weather", "topic": "game"}),
+        ]
+        * 4
+    )
     result = train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=8))
     assert result.model.heads_config.heads["topic"] == ["food", "game"]
 

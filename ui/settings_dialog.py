@@ -58,8 +58,10 @@ class SettingsDialog(QDialog):
         self.margin.setToolTip("1위와 2위 의도의 확률 차이가 이보다 작아도 ‘잘 모르겠다’는 답을 해요")
         self.int8 = QCheckBox("CPU에서 int8로 빠르게 (KoBERT처럼 큰 모델용)")
         self.int8.setChecked(bool(settings.quantize_int8))
-        self.int8.setToolTip("큰 모델의 답이 약 3~4배 빨라지고 메모리도 줄어요. 결과는 거의 같아요. "
-                             "작은 기본 모델은 빨라지지 않아요.")
+        self.int8.setToolTip(
+            "큰 모델의 답이 약 3~4배 빨라지고 메모리도 줄어요. 결과는 거의 같아요. "
+            "작은 기본 모델은 빨라지지 않아요."
+        )
         self.theme = QComboBox()
         for key, name in THEMES.items():
             self.theme.addItem(name, key)

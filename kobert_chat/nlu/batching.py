@@ -12,8 +12,9 @@ import numpy as np
 CHUNK_BATCHES = 50
 
 
-def bucketed_order(rng: np.random.Generator, lengths: Sequence[int], batch_size: int,
-                   chunk_batches: int = CHUNK_BATCHES) -> np.ndarray:
+def bucketed_order(
+    rng: np.random.Generator, lengths: Sequence[int], batch_size: int, chunk_batches: int = CHUNK_BATCHES
+) -> np.ndarray:
     """A permutation of range(len(lengths)) whose consecutive `batch_size` runs have similar lengths.
 
     Deterministic for the generator's state, so every torchrun rank computes the same order."""

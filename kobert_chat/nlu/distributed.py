@@ -51,8 +51,9 @@ class Dist:
 
         on_gpu = self.backend == "nccl"
         # find_unused_parameters: a batch may carry no label for some head, so that head gets no gradient.
-        return DistributedDataParallel(module, device_ids=[self.local_rank] if on_gpu else None,
-                                       find_unused_parameters=True)
+        return DistributedDataParallel(
+            module, device_ids=[self.local_rank] if on_gpu else None, find_unused_parameters=True
+        )
 
     def shard(self, order: np.ndarray) -> np.ndarray:
         """This rank's part of an epoch's order, like DistributedSampler: every rank the same length
@@ -110,7 +111,9 @@ def from_env() -> Dist:
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", str(rank)))
     except ValueError:
-        raise InputError("RANK, WORLD_SIZE and LOCAL_RANK must be whole numbers (they are set by torchrun)") from None
+        raise InputError(
+            "RANK, WORLD_SIZE and LOCAL_RANK must be whole numbers (they are set by torchrun)"
+        ) from None
     return Dist(rank, world, local) if world > 1 else Dist()
 
 

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def classification_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None) -> dict:
+def classification_report(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None
+) -> dict:
     """Macro-F1 averages over labels that occur in y_true or y_pred (as scikit-learn does)."""
     if len(y_true) != len(y_pred):
         raise ValueError("y_true and y_pred differ in length")
@@ -34,7 +36,12 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], labels: 
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "labels": list(labels),
         "per_label": {
-            lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
+            lab: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
             for i, lab in enumerate(labels)
         },
         "confusion": confusion.tolist(),
@@ -42,4 +49,8 @@ def classification_report(y_true: Sequence[str], y_pred: Sequence[str], labels: 
 
 
 def summary(report: dict) -> dict:
-    return {"macro_f1": round(report["macro_f1"], 4), "accuracy": round(report["accuracy"], 4), "n": report["n"]}
+    return {
+        "macro_f1": round(report["macro_f1"], 4),
+        "accuracy": round(report["accuracy"], 4),
+        "n": report["n"],
+    }

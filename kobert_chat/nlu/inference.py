@@ -35,7 +35,11 @@ class HeadPrediction:
         return self.top[0][1] - self.top[1][1] if len(self.top) > 1 else self.top[0][1]
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "confidence": round(self.confidence, 4), "top": [[lab, round(p, 4)] for lab, p in self.top]}
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "top": [[lab, round(p, 4)] for lab, p in self.top],
+        }
 
 
 def resolve_device(choice: str = "auto") -> torch.device:
@@ -71,8 +75,9 @@ def to_device(x, device: torch.device):
     return x.to(device, non_blocking=True)
 
 
-def length_sorted_batches(tokenizer: KoBertTokenizer, texts: Sequence[str], batch_size: int,
-                          device: torch.device) -> Iterator[tuple[list[int], Batch]]:
+def length_sorted_batches(
+    tokenizer: KoBertTokenizer, texts: Sequence[str], batch_size: int, device: torch.device
+) -> Iterator[tuple[list[int], Batch]]:
     """Padded batches in token-length order, each with the positions of its texts in `texts`.
 
     Sorting by length first means each batch pads to similar lengths: far less wasted compute.
@@ -91,12 +96,20 @@ def ngram_input(model: KoBertClassifier, texts: Sequence[str], device: torch.dev
 
 
 @torch.inference_mode()
-def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
-                  device: torch.device | str = "cpu", batch_size: int = 64) -> dict[str, np.ndarray]:
+def probabilities(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    texts: Sequence[str],
+    device: torch.device | str = "cpu",
+    batch_size: int = 64,
+) -> dict[str, np.ndarray]:
     """Softmax probabilities per head, each (N, n_labels), in the order of `texts`."""
     model.eval()
     device = torch.device(device)
-    out = {h: np.zeros((len(texts), len(labels)), dtype=np.float32) for h, labels in model.heads_config.heads.items()}
+    out = {
+        h: np.zeros((len(texts), len(labels)), dtype=np.float32)
+        for h, labels in model.heads_config.heads.items()
+    }
     dtype = autocast_dtype(device)
     autocast = torch.autocast("cuda", dtype=dtype) if dtype else contextlib.nullcontext()
     for idx, batch in length_sorted_batches(tokenizer, texts, batch_size, device):
@@ -108,8 +121,9 @@ def probabilities(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Se
     return out
 
 
-def mixed_probabilities(model: KoBertClassifier, texts: Sequence[str],
-                        logits: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def mixed_probabilities(
+    model: KoBertClassifier, texts: Sequence[str], logits: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
     """Per head: softmax(encoder logits / T), mixed as (1 - w) * that + w * expert when the model's
     TF-IDF expert has a mix for the head (mixing.py); plain softmax otherwise."""
     hc = model.heads_config
@@ -145,8 +159,14 @@ def set_chat_threads(model: KoBertClassifier) -> int:
 class Classifier:
     """A loaded model version. `predict` is safe to call from several threads."""
 
-    def __init__(self, model: KoBertClassifier, tokenizer: KoBertTokenizer, device: torch.device, version: str | None = None,
-                 quantized: bool = False):
+    def __init__(
+        self,
+        model: KoBertClassifier,
+        tokenizer: KoBertTokenizer,
+        device: torch.device,
+        version: str | None = None,
+        quantized: bool = False,
+    ):
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
@@ -155,7 +175,9 @@ class Classifier:
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads during forward
 
     @classmethod
-    def load(cls, folder: Path, device: str = "auto", version: str | None = None, quantize: bool = False) -> Classifier:
+    def load(
+        cls, folder: Path, device: str = "auto", version: str | None = None, quantize: bool = False
+    ) -> Classifier:
         """`quantize`: int8 dynamic quantization when the device is the CPU (ignored on GPUs, which use autocast)."""
         dev = resolve_device(device)
         model, tokenizer = load_model(folder, dev)
@@ -187,4 +209,3 @@ class Classifier:
                 row[head] = HeadPrediction(top[0][0], top[0][1], top)
             results.append(row)
         return results
-

@@ -33,9 +33,13 @@ WEIGHTS = "model.safetensors"
 PICKLE_WEIGHTS = "pytorch_model.bin"
 REQUIRED = ("config.json", "spiece.model", WEIGHTS)
 OPTIONAL = ("tokenizer_config.json", "special_tokens_map.json")
-WANTED = REQUIRED[:2] + OPTIONAL + (WEIGHTS,)  # small files first: a missing weights file is found out cheaply
-HOW_TO_GET = ("run `python main.py train --backbone kobert --download` once (or use the app's KoBERT download "
-              "button), or pass --backbone PATH to a folder with config.json, spiece.model and model.safetensors")
+WANTED = (
+    REQUIRED[:2] + OPTIONAL + (WEIGHTS,)
+)  # small files first: a missing weights file is found out cheaply
+HOW_TO_GET = (
+    "run `python main.py train --backbone kobert --download` once (or use the app's KoBERT download "
+    "button), or pass --backbone PATH to a folder with config.json, spiece.model and model.safetensors"
+)
 # transformers >= 4.35 saves model.safetensors by default (5.x always does).
 CONVERT_HINT = (
     "Convert it once in a separate Python environment that has torch and transformers: "
@@ -46,8 +50,15 @@ CONVERT_HINT = (
 DownloadProgress = Callable[[str, int, "int | None"], None]
 
 
-def resolve_kobert(local: Path | None = None, *, download: bool = False, progress: DownloadProgress | None = None,
-                   endpoint: str | None = None, cache_dir: Path | None = None, revision: str = "main") -> Path:
+def resolve_kobert(
+    local: Path | None = None,
+    *,
+    download: bool = False,
+    progress: DownloadProgress | None = None,
+    endpoint: str | None = None,
+    cache_dir: Path | None = None,
+    revision: str = "main",
+) -> Path:
     """A folder holding KoBERT's config.json, spiece.model and model.safetensors; see the module docstring."""
     if local is None and os.environ.get(KOBERT_DIR_ENV):
         local = Path(os.environ[KOBERT_DIR_ENV])
@@ -98,8 +109,14 @@ def cached_kobert(cache_dir: Path | None = None, revision: str = "main") -> Path
 
 # -- download (only on an explicit request) ------------------------------------------------------------
 
-def download_kobert(*, progress: DownloadProgress | None = None, endpoint: str | None = None,
-                    cache_dir: Path | None = None, revision: str = "main") -> Path:
+
+def download_kobert(
+    *,
+    progress: DownloadProgress | None = None,
+    endpoint: str | None = None,
+    cache_dir: Path | None = None,
+    revision: str = "main",
+) -> Path:
     """Fetch the files we use into the Hugging Face cache; resumes partial files. Returns the snapshot folder."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
     from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError
@@ -107,7 +124,9 @@ def download_kobert(*, progress: DownloadProgress | None = None, endpoint: str |
 
     report = progress or (lambda name, done, total: None)
     hub = endpoint or constants.ENDPOINT
-    storage = Path(cache_dir or constants.HF_HUB_CACHE) / repo_folder_name(repo_id=KOBERT_REPO, repo_type="model")
+    storage = Path(cache_dir or constants.HF_HUB_CACHE) / repo_folder_name(
+        repo_id=KOBERT_REPO, repo_type="model"
+    )
     commit = None
     snapshot = None
     for name in WANTED:
@@ -135,7 +154,9 @@ def download_kobert(*, progress: DownloadProgress | None = None, endpoint: str |
                 f"and try again, or copy a KoBERT folder to this machine and pass --backbone PATH"
             ) from e
         if not meta.commit_hash or not meta.etag:
-            raise ModelError(f"{hub} answered without a commit or ETag for {name}; is it a Hugging Face Hub endpoint?")
+            raise ModelError(
+                f"{hub} answered without a commit or ETag for {name}; is it a Hugging Face Hub endpoint?"
+            )
         commit = commit or meta.commit_hash
         blob = storage / "blobs" / meta.etag
         if not (blob.is_file() and (meta.size is None or blob.stat().st_size == meta.size)):
@@ -162,11 +183,22 @@ def _transfer(name: str, meta, url: str, part: Path, blob: Path, report: Downloa
     report(name, done, meta.size)
     try:
         with part.open("ab") as f:
-            http_get(meta.location, f, resume_size=done, headers=headers, expected_size=meta.size,
-                     displayed_filename=name, tqdm_class=_progress_bar(name, report))
+            http_get(
+                meta.location,
+                f,
+                resume_size=done,
+                headers=headers,
+                expected_size=meta.size,
+                displayed_filename=name,
+                tqdm_class=_progress_bar(name, report),
+            )
     except Exception as e:  # noqa: BLE001 - any transport failure: keep the partial file for the next attempt
         have = part.stat().st_size if part.is_file() else 0
-        amount = f"{have / 1e6:.1f} of {meta.size / 1e6:.1f} MB ({have / meta.size:.0%})" if meta.size else f"{have} bytes"
+        amount = (
+            f"{have / 1e6:.1f} of {meta.size / 1e6:.1f} MB ({have / meta.size:.0%})"
+            if meta.size
+            else f"{have} bytes"
+        )
         raise ModelError(
             f"the download of {name} stopped at {amount} ({_first_line(e)}); run the same command again to "
             "continue where it stopped"
@@ -226,7 +258,9 @@ def _exists_on_hub(name: str, revision: str, endpoint: str | None) -> bool:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     try:
-        get_hf_file_metadata(hf_hub_url(KOBERT_REPO, name, revision=revision, endpoint=endpoint), endpoint=endpoint)
+        get_hf_file_metadata(
+            hf_hub_url(KOBERT_REPO, name, revision=revision, endpoint=endpoint), endpoint=endpoint
+        )
     except Exception:  # noqa: BLE001 - only a yes/no for a better error message
         return False
     return True
@@ -261,6 +295,7 @@ def _str(path: Path | None) -> str | None:
 
 # -- building our classifier on KoBERT -------------------------------------------------------------------
 
+
 def kobert_classifier(folder: Path, heads: dict[str, list[str]]):
     """-> (KoBertClassifier, KoBertTokenizer): KoBERT's encoder weights, fresh heads, n-gram channel off,
     TF-IDF expert on (training refits it and chooses its weight on validation, so where KoBERT alone is
@@ -285,18 +320,25 @@ def kobert_classifier(folder: Path, heads: dict[str, list[str]]):
     except (OSError, ValueError) as e:
         raise ModelError(f"{folder}/config.json is unreadable: {e}") from e
     if raw.get("model_type", "bert") != "bert":
-        raise ModelError(f"{folder} holds a {raw.get('model_type')!r} model; the kobert backbone needs a BERT")
+        raise ModelError(
+            f"{folder} holds a {raw.get('model_type')!r} model; the kobert backbone needs a BERT"
+        )
     config = BertConfig(**{k: v for k, v in raw.items() if k not in ("architectures", "kobert_chat")})
     # KoBERT's tokenizer_config allows 512+ tokens; chat lines are short and training uses 64.
     tokenizer = KoBertTokenizer.load(folder, max_length=DEFAULT_MAX_LENGTH)
     if tokenizer.vocab_size > config.vocab_size:
-        raise ModelError(f"{folder}: spiece.model has {tokenizer.vocab_size} pieces but the encoder only "
-                         f"{config.vocab_size}")
-    model = KoBertClassifier(config, HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=0,
-                                                   tfidf=True))
+        raise ModelError(
+            f"{folder}: spiece.model has {tokenizer.vocab_size} pieces but the encoder only "
+            f"{config.vocab_size}"
+        )
+    model = KoBertClassifier(
+        config, HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=0, tfidf=True)
+    )
     try:
         tensors = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as e:
-        raise ModelError(f"{folder}/{WEIGHTS} is damaged or truncated ({e}); download or copy it again") from e
+        raise ModelError(
+            f"{folder}/{WEIGHTS} is damaged or truncated ({e}); download or copy it again"
+        ) from e
     load_encoder_weights(model, tensors)
     return model.eval(), tokenizer

@@ -49,12 +49,20 @@ class ExpertFit:
     mix: dict[str, float]  # head -> the expert's weight w in [0, 1]
     encoder_temperature: dict[str, float]  # head -> T_encoder
     c: dict[str, float]  # head -> chosen C
-    val_probs: dict[str, np.ndarray]  # head -> (N_val, k) mixed probabilities with the expert fit on train only
+    val_probs: dict[
+        str, np.ndarray
+    ]  # head -> (N_val, k) mixed probabilities with the expert fit on train only
 
 
-def fit_expert(train: Labeled, val: Labeled, val_encoder_logits: dict[str, np.ndarray], heads: dict[str, int],
-               c_grid: Sequence[float] = C_GRID, refit: bool = True,
-               before_each_fit: Callable[[], None] = lambda: None) -> ExpertFit:
+def fit_expert(
+    train: Labeled,
+    val: Labeled,
+    val_encoder_logits: dict[str, np.ndarray],
+    heads: dict[str, int],
+    c_grid: Sequence[float] = C_GRID,
+    refit: bool = True,
+    before_each_fit: Callable[[], None] = lambda: None,
+) -> ExpertFit:
     """Fit the expert and choose its mix per head (see the module docstring). `before_each_fit` may
     raise to cancel: each fit takes seconds."""
     expert = fit_vocabulary(train.texts, heads)
@@ -67,7 +75,12 @@ def fit_expert(train: Labeled, val: Labeled, val_encoder_logits: dict[str, np.nd
         if not len(rows):
             continue
         if not len(val_rows):
-            chosen_c[head], mix[head], temps[head], expert_temps[head] = DEFAULT_C, NO_VALIDATION_MIX, 1.0, 1.0
+            chosen_c[head], mix[head], temps[head], expert_temps[head] = (
+                DEFAULT_C,
+                NO_VALIDATION_MIX,
+                1.0,
+                1.0,
+            )
             continue
         y = val.labels[head][val_rows]
         t_enc = temperature(val_encoder_logits[head][val_rows], y)
@@ -88,8 +101,11 @@ def fit_expert(train: Labeled, val: Labeled, val_encoder_logits: dict[str, np.nd
         val_probs[head][val_rows] = mixed
     data = train
     if refit and val.texts:
-        data = Labeled(train.texts + val.texts, {h: np.concatenate([train.labels[h], val.labels[h]]) for h in heads},
-                       np.concatenate([train.sample_weights(), val.sample_weights()]))
+        data = Labeled(
+            train.texts + val.texts,
+            {h: np.concatenate([train.labels[h], val.labels[h]]) for h in heads},
+            np.concatenate([train.sample_weights(), val.sample_weights()]),
+        )
         grown = fit_vocabulary(data.texts, heads)
         _carry_weights(expert, grown)  # a warm start: the optimum moves little when 10 % more lines arrive
         expert, x = grown, grown.features(data.texts)

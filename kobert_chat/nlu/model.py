@@ -34,7 +34,9 @@ class HeadsConfig:
     tfidf_features: int = 0  # its vocabulary size, set by each fit (0: not fitted)
     # Chosen on validation by each fit (mixing.py); a head missing from tfidf_mix uses the encoder alone.
     tfidf_mix: dict[str, float] = field(default_factory=dict)  # head -> the expert's weight w in [0, 1]
-    tfidf_temperature: dict[str, float] = field(default_factory=dict)  # head -> encoder logits / T before mixing
+    tfidf_temperature: dict[str, float] = field(
+        default_factory=dict
+    )  # head -> encoder logits / T before mixing
     tfidf_c: dict[str, float] = field(default_factory=dict)  # head -> inverse L2 strength (for the record)
 
     def to_dict(self) -> dict:
@@ -52,12 +54,18 @@ class KoBertClassifier(nn.Module):
         self.heads_config = heads_config
         self.encoder = BertModel(bert_config, add_pooling_layer=False)
         hc = heads_config
-        self.ngram = nn.EmbeddingBag(hc.ngram_buckets, hc.ngram_dim, mode="sum", sparse=True) if hc.ngram_buckets else None
+        self.ngram = (
+            nn.EmbeddingBag(hc.ngram_buckets, hc.ngram_dim, mode="sum", sparse=True)
+            if hc.ngram_buckets
+            else None
+        )
         if self.ngram is not None:
             nn.init.normal_(self.ngram.weight, std=0.02)
         self.dropout = nn.Dropout(hc.dropout)
         self.heads = nn.ModuleDict({name: self._new_head(len(labels)) for name, labels in hc.heads.items()})
-        self.tfidf = TfidfExpert(hc.tfidf_features, {h: len(v) for h, v in hc.heads.items()}) if hc.tfidf else None
+        self.tfidf = (
+            TfidfExpert(hc.tfidf_features, {h: len(v) for h, v in hc.heads.items()}) if hc.tfidf else None
+        )
 
     @property
     def feature_dim(self) -> int:
@@ -73,7 +81,9 @@ class KoBertClassifier(nn.Module):
     def encode(self, batch: Batch) -> torch.Tensor:
         """Encoder features (B, H): what the quick mode caches."""
         out = self.encoder(
-            input_ids=batch.input_ids, attention_mask=batch.attention_mask, token_type_ids=batch.token_type_ids
+            input_ids=batch.input_ids,
+            attention_mask=batch.attention_mask,
+            token_type_ids=batch.token_type_ids,
         ).last_hidden_state  # (B, T, H)
         if self.heads_config.pooling == "cls":
             return out[:, 0]
@@ -121,14 +131,23 @@ class KoBertClassifier(nn.Module):
             self.tfidf.ensure_head(head, len(self.heads_config.heads[head]))
             self.heads_config.tfidf_mix.pop(head, None)
 
-    def set_tfidf(self, expert: TfidfExpert | None, mix: dict[str, float] | None = None,
-                  temperature: dict[str, float] | None = None, c: dict[str, float] | None = None) -> None:
+    def set_tfidf(
+        self,
+        expert: TfidfExpert | None,
+        mix: dict[str, float] | None = None,
+        temperature: dict[str, float] | None = None,
+        c: dict[str, float] | None = None,
+    ) -> None:
         """Install a fitted expert with its mix (see mixing.py); None: an empty one, encoder alone."""
         hc = self.heads_config
         if expert is None:
             expert = TfidfExpert(0, {h: len(v) for h, v in hc.heads.items()})
         hc.tfidf, hc.tfidf_features = True, expert.n_features
-        hc.tfidf_mix, hc.tfidf_temperature, hc.tfidf_c = dict(mix or {}), dict(temperature or {}), dict(c or {})
+        hc.tfidf_mix, hc.tfidf_temperature, hc.tfidf_c = (
+            dict(mix or {}),
+            dict(temperature or {}),
+            dict(c or {}),
+        )
         self.tfidf = expert.to(next(self.parameters()).device)
 
     def freeze_encoder(self, frozen: bool = True) -> None:
@@ -136,8 +155,9 @@ class KoBertClassifier(nn.Module):
             p.requires_grad = not frozen
 
 
-def starter_bert_config(vocab_size: int, *, layers: int = 4, hidden: int = 256, heads: int = 4,
-                        max_positions: int = 128) -> BertConfig:
+def starter_bert_config(
+    vocab_size: int, *, layers: int = 4, hidden: int = 256, heads: int = 4, max_positions: int = 128
+) -> BertConfig:
     """A small BERT in KoBERT's family: same embeddings layout, pad id and token types."""
     return BertConfig(
         vocab_size=vocab_size,

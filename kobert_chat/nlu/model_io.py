@@ -29,7 +29,9 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 ENCODER_PREFIX = "bert."
 
 
-def save_model(model: KoBertClassifier, tokenizer: KoBertTokenizer, folder: Path, metrics: dict | None = None) -> None:
+def save_model(
+    model: KoBertClassifier, tokenizer: KoBertTokenizer, folder: Path, metrics: dict | None = None
+) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = model.bert_config.to_dict()
@@ -61,11 +63,15 @@ def load_model(folder: Path, device: str | torch.device = "cpu") -> tuple[KoBert
     try:
         tensors = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as e:
-        raise ModelError(f"model weights in {folder} are damaged or truncated ({e}); retrain or roll back") from e
+        raise ModelError(
+            f"model weights in {folder} are damaged or truncated ({e}); retrain or roll back"
+        ) from e
     model.load_state_dict(_to_module_names(tensors, model), strict=True)
     tokenizer = KoBertTokenizer.load(folder)
     if tokenizer.vocab_size > bert_config.vocab_size:
-        raise ModelError(f"{folder}: tokenizer has {tokenizer.vocab_size} pieces but the encoder only {bert_config.vocab_size}")
+        raise ModelError(
+            f"{folder}: tokenizer has {tokenizer.vocab_size} pieces but the encoder only {bert_config.vocab_size}"
+        )
     model.to(device).eval()
     return model, tokenizer
 
@@ -94,10 +100,14 @@ def _to_module_names(tensors: dict[str, torch.Tensor], model: KoBertClassifier) 
     missing = sorted(set(expected) - set(mapped))
     unexpected = sorted(set(mapped) - set(expected))
     if missing or unexpected:
-        raise ModelError(f"weights do not match config.json: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise ModelError(
+            f"weights do not match config.json: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
     for name, tensor in mapped.items():
         if tensor.shape != expected[name].shape:
-            raise ModelError(f"weight {name} has shape {tuple(tensor.shape)}, config says {tuple(expected[name].shape)}")
+            raise ModelError(
+                f"weight {name} has shape {tuple(tensor.shape)}, config says {tuple(expected[name].shape)}"
+            )
     return mapped
 
 
@@ -115,10 +125,14 @@ def load_encoder_weights(model: KoBertClassifier, tensors: dict[str, torch.Tenso
             source[name] = tensor
     missing = sorted(k for k in target if k not in source and not k.endswith("position_ids"))
     if missing:
-        raise ModelError(f"checkpoint is not a BertModel of this shape: missing {missing[:5]} ({len(missing)} in all)")
+        raise ModelError(
+            f"checkpoint is not a BertModel of this shape: missing {missing[:5]} ({len(missing)} in all)"
+        )
     for name, tensor in source.items():
         if tensor.shape != target[name].shape:
-            raise ModelError(f"checkpoint weight {name} has shape {tuple(tensor.shape)}, expected {tuple(target[name].shape)}")
+            raise ModelError(
+                f"checkpoint weight {name} has shape {tuple(tensor.shape)}, expected {tuple(target[name].shape)}"
+            )
     model.encoder.load_state_dict(source, strict=False)
 
 

@@ -25,7 +25,9 @@ class NgramBatch:
     weights: torch.Tensor  # (N,) per-id weight; each sample's weights have unit L2 norm
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> NgramBatch:
-        return NgramBatch(*(t.to(device, non_blocking=non_blocking) for t in (self.ids, self.offsets, self.weights)))
+        return NgramBatch(
+            *(t.to(device, non_blocking=non_blocking) for t in (self.ids, self.offsets, self.weights))
+        )
 
 
 def char_ngrams(text: str, n_min: int = 1, n_max: int = 4) -> list[str]:

@@ -44,14 +44,25 @@ class Registry:
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def commit(self, staging: Path, *, backbone: str, parent: str | None, metrics: dict, n_train: int,
-               params: dict, activate: bool = False) -> ModelVersion:
+    def commit(
+        self,
+        staging: Path,
+        *,
+        backbone: str,
+        parent: str | None,
+        metrics: dict,
+        n_train: int,
+        params: dict,
+        activate: bool = False,
+    ) -> ModelVersion:
         check_folder(staging)  # refuse to register anything incomplete
         version_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
         final = self.models_dir / version_id
         _fsync_tree(staging)
         os.rename(staging, final)  # atomic on one filesystem
-        version = self.store.add_model_version(version_id, str(final), backbone, parent, metrics, n_train, params)
+        version = self.store.add_model_version(
+            version_id, str(final), backbone, parent, metrics, n_train, params
+        )
         if activate:
             self.store.set_active_model(version_id)
         return self.store.model_version(version_id) or version
@@ -99,7 +110,7 @@ class Registry:
         """Remove staging folders left by processes that are gone (crash, kill -9, cancel)."""
         removed = 0
         for folder in self.models_dir.glob(STAGING_PREFIX + "*"):
-            pid = folder.name[len(STAGING_PREFIX):].split("-")[0]
+            pid = folder.name[len(STAGING_PREFIX) :].split("-")[0]
             if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
                 continue
             shutil.rmtree(folder, ignore_errors=True)

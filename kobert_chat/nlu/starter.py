@@ -40,9 +40,19 @@ class StarterRecipe:
 
 # Chosen by measurement on the bundled split (README, "Measured quality"); tests use TINY.
 DEFAULT_RECIPE = StarterRecipe()
-TINY_RECIPE = StarterRecipe(vocab_size=300, layers=1, hidden=32, attention_heads=2, ngram_buckets=4096,
-                            ngram_dim=16, epochs=3, lr=1e-3, head_lr=5e-3, batch_size=16,
-                            max_length=32)
+TINY_RECIPE = StarterRecipe(
+    vocab_size=300,
+    layers=1,
+    hidden=32,
+    attention_heads=2,
+    ngram_buckets=4096,
+    ngram_dim=16,
+    epochs=3,
+    lr=1e-3,
+    head_lr=5e-3,
+    batch_size=16,
+    max_length=32,
+)
 
 
 def build_starter(
@@ -70,17 +80,39 @@ def build_starter(
         torch.manual_seed(seed)
         heads = heads or {name: [lab for lab, _ in labels] for name, labels in DEFAULT_HEADS.items()}
         model = KoBertClassifier(
-            starter_bert_config(tokenizer.vocab_size, layers=recipe.layers, hidden=recipe.hidden,
-                                heads=recipe.attention_heads, max_positions=max(128, recipe.max_length)),
-            HeadsConfig(heads={h: list(v) for h, v in heads.items()}, ngram_buckets=recipe.ngram_buckets,
-                        ngram_dim=recipe.ngram_dim, tfidf=recipe.tfidf),
+            starter_bert_config(
+                tokenizer.vocab_size,
+                layers=recipe.layers,
+                hidden=recipe.hidden,
+                heads=recipe.attention_heads,
+                max_positions=max(128, recipe.max_length),
+            ),
+            HeadsConfig(
+                heads={h: list(v) for h, v in heads.items()},
+                ngram_buckets=recipe.ngram_buckets,
+                ngram_dim=recipe.ngram_dim,
+                tfidf=recipe.tfidf,
+            ),
         )
         emit({"event": "stage", "stage": "train", "message": "스타터 모델 학습 중"})
-        config = TrainConfig(mode="full", epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,
-                             head_lr=recipe.head_lr, seed=seed, max_length=recipe.max_length)
-        result = train(model, tokenizer, train_examples, config, device=device, progress=emit, should_stop=should_stop)
-        metrics = {"validation": {h: summary(m) for h, m in result.metrics.items()}, "recipe": asdict(recipe),
-                   "n_train": result.n_train, "seed": seed}
+        config = TrainConfig(
+            mode="full",
+            epochs=recipe.epochs,
+            batch_size=recipe.batch_size,
+            lr=recipe.lr,
+            head_lr=recipe.head_lr,
+            seed=seed,
+            max_length=recipe.max_length,
+        )
+        result = train(
+            model, tokenizer, train_examples, config, device=device, progress=emit, should_stop=should_stop
+        )
+        metrics = {
+            "validation": {h: summary(m) for h, m in result.metrics.items()},
+            "recipe": asdict(recipe),
+            "n_train": result.n_train,
+            "seed": seed,
+        }
         if test_examples:
             emit({"event": "stage", "stage": "evaluate", "message": "평가 중"})
             test = evaluate_examples(result.model, tokenizer, test_examples, device)

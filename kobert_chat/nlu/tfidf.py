@@ -110,8 +110,9 @@ class TfidfExpert(nn.Module):
         return {h: sparse_linear(x, len(texts), head.weight, head.bias) for h, head in self.heads.items()}
 
 
-def sparse_linear(x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], n_rows: int, weight: torch.Tensor,
-                  bias: torch.Tensor) -> torch.Tensor:
+def sparse_linear(
+    x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], n_rows: int, weight: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
     """x @ weight + bias for x as (row, col, value) triplets: (n_rows, k). Works on any device, with autograd."""
     rows, cols, vals = x
     out = torch.zeros(n_rows, weight.shape[1], device=weight.device, dtype=weight.dtype)
@@ -119,6 +120,7 @@ def sparse_linear(x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], n_rows: in
 
 
 # -- fitting -------------------------------------------------------------------------------------
+
 
 def fit_vocabulary(texts: Sequence[str], heads: dict[str, int]) -> TfidfExpert:
     """A new expert whose vocabulary and idf come from these texts (all zero weights)."""
@@ -131,12 +133,21 @@ def fit_vocabulary(texts: Sequence[str], heads: dict[str, int]) -> TfidfExpert:
     n = len(texts)
     counts = torch.tensor([df[k] for k in keys], dtype=torch.float64)
     expert.keys.copy_(torch.tensor(keys, dtype=torch.long))
-    expert.idf.copy_((torch.log(torch.tensor((1.0 + n)) / (1.0 + counts)) + 1.0).float())  # scikit-learn's smooth idf
+    expert.idf.copy_(
+        (torch.log(torch.tensor((1.0 + n)) / (1.0 + counts)) + 1.0).float()
+    )  # scikit-learn's smooth idf
     return expert
 
 
-def fit_head(expert: TfidfExpert, head: str, x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], y: torch.Tensor,
-             sample_w: torch.Tensor, c: float, max_iter: int = 500) -> None:
+def fit_head(
+    expert: TfidfExpert,
+    head: str,
+    x: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    y: torch.Tensor,
+    sample_w: torch.Tensor,
+    c: float,
+    max_iter: int = 500,
+) -> None:
     """Fit one head on the CPU: multinomial logistic regression, balanced class weights, L2 penalty 1/C.
 
     `x` holds the labeled rows only (row ids 0..len(y)-1); `sample_w` multiplies each row's loss.
@@ -149,16 +160,24 @@ def fit_head(expert: TfidfExpert, head: str, x: tuple[torch.Tensor, torch.Tensor
     row_w = (class_w[y] * sample_w.double()).float()  # (n,)
     total = float(row_w.sum())
     rows, cols, vals = (t.cpu() for t in x)
-    coo = torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (len(y), expert.n_features),
-                                  check_invariants=False).coalesce()
+    coo = torch.sparse_coo_tensor(
+        torch.stack([rows, cols]), vals, (len(y), expert.n_features), check_invariants=False
+    ).coalesce()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "sparse CSR support is in beta": not for our users
         mat, mat_t = coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr()  # ~10x faster products than COO
     # warm start from the head's current weights: zeros after fit_vocabulary, the previous C's optimum in a grid
     w = expert.heads[head].weight.detach().cpu().clone().requires_grad_()
     b = expert.heads[head].bias.detach().cpu().clone().requires_grad_()
-    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, history_size=20, tolerance_grad=1e-6,
-                            tolerance_change=1e-10, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [w, b],
+        lr=1.0,
+        max_iter=max_iter,
+        history_size=20,
+        tolerance_grad=1e-6,
+        tolerance_change=1e-10,
+        line_search_fn="strong_wolfe",
+    )
 
     def closure() -> torch.Tensor:
         opt.zero_grad()

@@ -33,7 +33,12 @@ class Batch:
     token_type_ids: torch.Tensor  # (B, T) all zeros, as KoBERT expects
 
     def to(self, device: torch.device | str, non_blocking: bool = False) -> Batch:
-        return Batch(*(t.to(device, non_blocking=non_blocking) for t in (self.input_ids, self.attention_mask, self.token_type_ids)))
+        return Batch(
+            *(
+                t.to(device, non_blocking=non_blocking)
+                for t in (self.input_ids, self.attention_mask, self.token_type_ids)
+            )
+        )
 
 
 class KoBertTokenizer:
@@ -126,7 +131,9 @@ def _clean(text: str) -> str:
     return "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c for c in text).strip()
 
 
-def train_sentencepiece(texts: Sequence[str], out_prefix: Path, vocab_size: int, seed_sentences: int = 0) -> Path:
+def train_sentencepiece(
+    texts: Sequence[str], out_prefix: Path, vocab_size: int, seed_sentences: int = 0
+) -> Path:
     """Train a unigram SentencePiece model with KoBERT's special ids. Deterministic for the same texts."""
     out_prefix = Path(out_prefix)
     corpus = out_prefix.with_suffix(".txt")

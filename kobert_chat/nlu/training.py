@@ -84,7 +84,9 @@ class TrainResult:
     val_examples: list[Example] = field(default_factory=list)
 
 
-def stratified_split(examples: Sequence[Example], val_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
+def stratified_split(
+    examples: Sequence[Example], val_fraction: float, seed: int
+) -> tuple[list[Example], list[Example]]:
     """Validation takes val_fraction of every (intent or first head) label group, at least one of groups >= 3."""
     groups: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
@@ -118,7 +120,9 @@ def train(
     emit = progress or (lambda event: None)
     stop = should_stop or (lambda: False)
     device = torch.device(device)
-    dist = dist or Dist()  # one process unless torchrun started several (the caller passes distributed.init())
+    dist = (
+        dist or Dist()
+    )  # one process unless torchrun started several (the caller passes distributed.init())
     if config.mode not in ("quick", "full"):
         raise InputError(f"unknown training mode {config.mode!r}: use quick or full")
     _seed_everything(config.seed)
@@ -136,8 +140,10 @@ def train(
 
 def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist) -> TrainResult:
     if dist.backend == "nccl" and model.ngram is not None:
-        raise InputError("the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
-                         "train this model in one process")
+        raise InputError(
+            "the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
+            "train this model in one process"
+        )
     if model.tfidf is not None:
         model.set_tfidf(None)  # the old expert may have seen this validation split; it is refit at the end
 
@@ -156,17 +162,35 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     amp = _Amp(device)
     batch_size = config.batch_size
     if device.type == "cuda" and not quick:  # ranks must agree: all take the smallest size that fits
-        batch_size = dist.min_int(fit_batch_size(
-            _memory_trial(model, encoded, train_set, targets, sample_w, class_weights, amp, device), batch_size))
+        batch_size = dist.min_int(
+            fit_batch_size(
+                _memory_trial(model, encoded, train_set, targets, sample_w, class_weights, amp, device),
+                batch_size,
+            )
+        )
         if batch_size != config.batch_size:
-            emit({"event": "stage", "stage": "batch_size", "message": f"batch size {batch_size} fits in GPU memory"})
+            emit(
+                {
+                    "event": "stage",
+                    "stage": "batch_size",
+                    "message": f"batch size {batch_size} fits in GPU memory",
+                }
+            )
     net = dist.wrap(_Net(model, quick))
     steps_per_epoch = math.ceil(dist.shard_size(len(train_set)) / batch_size)
     total_steps = steps_per_epoch * config.epochs
     optimizers = _optimizers(model, config)
     schedulers = [_warmup_linear(o, int(total_steps * config.warmup_ratio), total_steps) for o in optimizers]
-    emit({"event": "start", "mode": config.mode, "epochs": config.epochs, "total_steps": total_steps,
-          "n_train": len(train_set), "n_val": len(val_set)})
+    emit(
+        {
+            "event": "start",
+            "mode": config.mode,
+            "epochs": config.epochs,
+            "total_steps": total_steps,
+            "n_train": len(train_set),
+            "n_val": len(val_set),
+        }
+    )
 
     best_score, best_state, best_epoch, best_metrics = -1.0, None, 0, {}
     history: list[dict] = []
@@ -177,8 +201,11 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
         if quick:
             model.encoder.eval()  # frozen encoder: no dropout noise in cached features
         # Same order on every rank, disjoint shards. Full mode pads token batches: group similar lengths.
-        order = dist.shard(rng.permutation(len(train_set)) if quick else
-                           bucketed_order(rng, lengths, batch_size * dist.world_size))
+        order = dist.shard(
+            rng.permutation(len(train_set))
+            if quick
+            else bucketed_order(rng, lengths, batch_size * dist.world_size)
+        )
         epoch_loss, last_emit = 0.0, 0.0
         for b in range(steps_per_epoch):
             if dist.any(stop()):
@@ -188,8 +215,12 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             inputs = features[idx] if quick else pad([encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
-                loss = _loss(logits, {h: to_device(t[idx], device) for h, t in targets.items()},
-                             to_device(sample_w[idx], device), class_weights)
+                loss = _loss(
+                    logits,
+                    {h: to_device(t[idx], device) for h, t in targets.items()},
+                    to_device(sample_w[idx], device),
+                    class_weights,
+                )
             for o in optimizers:
                 o.zero_grad(set_to_none=True)
             amp.backward(loss)
@@ -205,18 +236,34 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if now - last_emit > 0.5 or b == steps_per_epoch - 1:
                 last_emit = now
                 eta = (now - started) / step * (total_steps - step)
-                emit({"event": "step", "epoch": epoch, "step": step, "total_steps": total_steps,
-                      "loss": round(loss.item(), 4), "eta_s": round(eta, 1)})
+                emit(
+                    {
+                        "event": "step",
+                        "epoch": epoch,
+                        "step": step,
+                        "total_steps": total_steps,
+                        "loss": round(loss.item(), 4),
+                        "eta_s": round(eta, 1),
+                    }
+                )
         if val_cache is not None:
             metrics = val_cache.evaluate(model, val_set)
         else:
             metrics = evaluate_examples(model, tokenizer, val_set, device) if val_set else {}
         score = mean_macro_f1(metrics) if metrics else -epoch_loss  # no validation: lower loss is better
         score = dist.from_main(score)  # every rank stops at the same epoch
-        summary = {h: {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4)} for h, m in metrics.items()}
+        summary = {
+            h: {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4)}
+            for h, m in metrics.items()
+        }
         eta = (time.monotonic() - started) / step * (total_steps - step)
-        record = {"event": "epoch", "epoch": epoch, "loss": round(epoch_loss / steps_per_epoch, 4), "val": summary,
-                  "eta_s": round(eta, 1)}
+        record = {
+            "event": "epoch",
+            "epoch": epoch,
+            "loss": round(epoch_loss / steps_per_epoch, 4),
+            "val": summary,
+            "eta_s": round(eta, 1),
+        }
         history.append(record)
         emit(record)
         if score > best_score + 1e-4:
@@ -236,12 +283,20 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
 
 
-def evaluate_examples(model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
-                      device: torch.device | str = "cpu") -> dict[str, dict]:
+def evaluate_examples(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    examples: Sequence[Example],
+    device: torch.device | str = "cpu",
+) -> dict[str, dict]:
     """Per-head report over the examples that carry a label for that head."""
     if not examples:
         return {}
-    return _reports(model.heads_config.heads, examples, probabilities(model, tokenizer, [ex.text for ex in examples], device))
+    return _reports(
+        model.heads_config.heads,
+        examples,
+        probabilities(model, tokenizer, [ex.text for ex in examples], device),
+    )
 
 
 @dataclass
@@ -253,12 +308,20 @@ class _ValidationCache:
     grams: NgramBatch | None
 
     @classmethod
-    def build(cls, model: KoBertClassifier, tokenizer: KoBertTokenizer, examples: Sequence[Example],
-              device: torch.device) -> _ValidationCache:
+    def build(
+        cls,
+        model: KoBertClassifier,
+        tokenizer: KoBertTokenizer,
+        examples: Sequence[Example],
+        device: torch.device,
+    ) -> _ValidationCache:
         texts = [ex.text for ex in examples]
         bags = _ngram_bags(model, examples)
-        return cls(texts, to_device(_cached_features(model, tokenizer, texts, device), device),
-                   to_device(batch_from_features(bags), device) if bags else None)
+        return cls(
+            texts,
+            to_device(_cached_features(model, tokenizer, texts, device), device),
+            to_device(batch_from_features(bags), device) if bags else None,
+        )
 
     @torch.inference_mode()
     def evaluate(self, model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, dict]:
@@ -269,7 +332,9 @@ class _ValidationCache:
         return _reports(model.heads_config.heads, examples, probs)
 
 
-def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: dict[str, np.ndarray]) -> dict[str, dict]:
+def _reports(
+    heads: dict[str, list[str]], examples: Sequence[Example], probs: dict[str, np.ndarray]
+) -> dict[str, dict]:
     reports = {}
     for head, labels in heads.items():
         rows = [i for i, ex in enumerate(examples) if head in ex.labels]
@@ -281,9 +346,16 @@ def _reports(heads: dict[str, list[str]], examples: Sequence[Example], probs: di
     return reports
 
 
-def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: Sequence[Example],
-               val_set: Sequence[Example], device: torch.device, emit: Progress, stop: Callable[[], bool],
-               quick: bool = False) -> dict:
+def _fit_tfidf(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    train_set: Sequence[Example],
+    val_set: Sequence[Example],
+    device: torch.device,
+    emit: Progress,
+    stop: Callable[[], bool],
+    quick: bool = False,
+) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
     scored with the expert fit on the training split only (its final refit also saw validation).
     Quick mode skips the search over C and the refit on train + validation (a quarter of the fits): it
@@ -296,19 +368,32 @@ def _fit_tfidf(model: KoBertClassifier, tokenizer: KoBertTokenizer, train_set: S
         if stop():
             raise TrainingCancelled("training was cancelled")
 
-    fit = fit_expert(_labeled(model, train_set), _labeled(model, val_set),
-                     {h: np.log(np.clip(p, 1e-30, None)) for h, p in val_probs.items()},  # logits up to a shift
-                     {h: len(v) for h, v in heads.items()}, before_each_fit=check_cancel,
-                     c_grid=(DEFAULT_C,) if quick else C_GRID, refit=not quick)
+    fit = fit_expert(
+        _labeled(model, train_set),
+        _labeled(model, val_set),
+        {h: np.log(np.clip(p, 1e-30, None)) for h, p in val_probs.items()},  # logits up to a shift
+        {h: len(v) for h, v in heads.items()},
+        before_each_fit=check_cancel,
+        c_grid=(DEFAULT_C,) if quick else C_GRID,
+        refit=not quick,
+    )
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
-    emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 가중치 " +
-          ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items())})
+    emit(
+        {
+            "event": "stage",
+            "stage": "tfidf",
+            "message": "TF-IDF 전문가 가중치 " + ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items()),
+        }
+    )
     return _reports(heads, val_set, fit.val_probs)
 
 
 def _labeled(model: KoBertClassifier, examples: Sequence[Example]) -> Labeled:
-    return Labeled([ex.text for ex in examples], {h: t.numpy() for h, t in _targets(model, examples).items()},
-                   np.array([ex.weight for ex in examples], dtype=np.float64))
+    return Labeled(
+        [ex.text for ex in examples],
+        {h: t.numpy() for h, t in _targets(model, examples).items()},
+        np.array([ex.weight for ex in examples], dtype=np.float64),
+    )
 
 
 def mean_macro_f1(metrics: dict[str, dict]) -> float:
@@ -324,13 +409,16 @@ def fit_batch_size(trial: Callable[[int], None], start: int) -> int:
             return size
         except torch.cuda.OutOfMemoryError:
             if size <= 1:
-                raise InputError("the GPU does not have enough free memory to train even one example at a time; "
-                                 "close other programs that use it, or use --device cpu") from None
+                raise InputError(
+                    "the GPU does not have enough free memory to train even one example at a time; "
+                    "close other programs that use it, or use --device cpu"
+                ) from None
             size = max(1, size // 2)
             torch.cuda.empty_cache()
 
 
 # -- pieces ------------------------------------------------------------------------------------
+
 
 class _Net(nn.Module):
     """The training forward DDP wraps: token batches (full mode) or cached encoder features (quick mode)."""
@@ -371,23 +459,40 @@ class _Amp:
         self.scaler.update()
 
 
-def _memory_trial(model: KoBertClassifier, encoded: list[list[int]], train_set: Sequence[Example],
-                  targets: dict[str, torch.Tensor], sample_w: torch.Tensor, class_weights: dict[str, torch.Tensor],
-                  amp: _Amp, device: torch.device) -> Callable[[int], None]:
+def _memory_trial(
+    model: KoBertClassifier,
+    encoded: list[list[int]],
+    train_set: Sequence[Example],
+    targets: dict[str, torch.Tensor],
+    sample_w: torch.Tensor,
+    class_weights: dict[str, torch.Tensor],
+    amp: _Amp,
+    device: torch.device,
+) -> Callable[[int], None]:
     """One forward + backward on the `size` longest examples: the most memory a training step will need."""
     longest = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
-    net = _Net(model, quick=False)  # not the DDP wrapper: a rank that runs out of memory must not leave others waiting
+    net = _Net(
+        model, quick=False
+    )  # not the DDP wrapper: a rank that runs out of memory must not leave others waiting
 
     def trial(size: int) -> None:
         idx = longest[:size]
         # AdamW keeps two tensors per weight once it steps; hold their room now so step 1 cannot run out.
-        optimizer_room = [torch.empty_like(p) for p in model.parameters() if p.requires_grad for _ in range(2)]
+        optimizer_room = [
+            torch.empty_like(p) for p in model.parameters() if p.requires_grad for _ in range(2)
+        ]
         try:
             with amp.autocast():
-                logits = net(to_device(pad([encoded[i] for i in idx]), device),
-                             ngram_input(model, [train_set[i].text for i in idx], device))
-                loss = _loss(logits, {h: to_device(t[idx], device) for h, t in targets.items()},
-                             to_device(sample_w[idx], device), class_weights)
+                logits = net(
+                    to_device(pad([encoded[i] for i in idx]), device),
+                    ngram_input(model, [train_set[i].text for i in idx], device),
+                )
+                loss = _loss(
+                    logits,
+                    {h: to_device(t[idx], device) for h, t in targets.items()},
+                    to_device(sample_w[idx], device),
+                    class_weights,
+                )
             amp.backward(loss)
         finally:
             model.zero_grad(set_to_none=True)
@@ -426,7 +531,9 @@ def _targets(model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, 
     return out
 
 
-def _class_weights(model: KoBertClassifier, targets: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+def _class_weights(
+    model: KoBertClassifier, targets: dict[str, torch.Tensor], device: torch.device
+) -> dict[str, torch.Tensor]:
     """Square-root inverse frequency: rare labels count more, without letting a 3-example label dominate."""
     weights = {}
     for head, labels in model.heads_config.heads.items():
@@ -437,15 +544,21 @@ def _class_weights(model: KoBertClassifier, targets: dict[str, torch.Tensor], de
     return weights
 
 
-def _loss(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], sample_w: torch.Tensor,
-          class_w: dict[str, torch.Tensor]) -> torch.Tensor:
+def _loss(
+    logits: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    sample_w: torch.Tensor,
+    class_w: dict[str, torch.Tensor],
+) -> torch.Tensor:
     total = torch.zeros((), device=sample_w.device)
     for head, lg in logits.items():
         t = targets[head]
         mask = t != IGNORE
         if not mask.any():
             continue
-        per = nn.functional.cross_entropy(lg.float(), t.clamp(min=0), weight=class_w[head], reduction="none")  # (B,)
+        per = nn.functional.cross_entropy(
+            lg.float(), t.clamp(min=0), weight=class_w[head], reduction="none"
+        )  # (B,)
         w = sample_w * mask
         total = total + (per * w).sum() / w.sum()
     return total
@@ -484,7 +597,9 @@ def _optimizer(model: KoBertClassifier, config: TrainConfig) -> torch.optim.Opti
     return torch.optim.AdamW([g for g in groups if g["params"]])
 
 
-def _warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) -> torch.optim.lr_scheduler.LambdaLR:
+def _warmup_linear(
+    optimizer: torch.optim.Optimizer, warmup: int, total: int
+) -> torch.optim.lr_scheduler.LambdaLR:
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / max(1, warmup)
@@ -494,8 +609,13 @@ def _warmup_linear(optimizer: torch.optim.Optimizer, warmup: int, total: int) ->
 
 
 @torch.no_grad()  # not inference_mode: these tensors feed autograd later
-def _cached_features(model: KoBertClassifier, tokenizer: KoBertTokenizer, texts: Sequence[str],
-                     device: torch.device, batch_size: int = 64) -> torch.Tensor:
+def _cached_features(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    texts: Sequence[str],
+    device: torch.device,
+    batch_size: int = 64,
+) -> torch.Tensor:
     model.eval()
     feats = torch.zeros((len(texts), model.bert_config.hidden_size))
     for idx, batch in length_sorted_batches(tokenizer, texts, batch_size, device):

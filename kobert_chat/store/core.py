@@ -117,7 +117,9 @@ def write_failure(path: Path, exc: sqlite3.OperationalError) -> StoreError | Non
             f"change was saved and earlier data is intact; free some space and try again."
         )
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        return StoreError(f"The database {path} is busy in another program ({exc}); nothing was saved, try again.")
+        return StoreError(
+            f"The database {path} is busy in another program ({exc}); nothing was saved, try again."
+        )
     if primary in (_SQLITE_READONLY, _SQLITE_IOERR):
         return StoreError(
             f"Could not write to the database {path} ({exc}); nothing from this change was saved. "
