@@ -1,21 +1,50 @@
 """Atomic file writes: write a sibling temp file, fsync, rename. A crash leaves old or new, never half.
 
-A failed write (disk full, read-only folder) raises WriteError, a clear message that is also an OSError."""
+`replacing()` is the one writer: it streams (an export of 100k rows never sits in memory) and every
+other helper here goes through it. A failed write (disk full, read-only folder) raises WriteError from
+write_bytes/write_text, a clear message that is also an OSError; `replacing` lets the OSError through
+so callers can word it for their file.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import WriteError
+
+
+@contextlib.contextmanager
+def replacing(path: Path, encoding: str | None = None, *, make_parents: bool = True) -> Iterator[IO[Any]]:
+    """A file object (text with `encoding`, else binary) whose content replaces `path` when the block
+    ends without an exception; on any exception the temp file is removed and `path` is untouched."""
+    path = Path(path)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode = "w" if encoding else "wb"
+        with os.fdopen(fd, mode, encoding=encoding, newline="" if encoding else None) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     try:
-        _replace(path, data)
+        with replacing(path) as f:
+            f.write(data)
     except OSError as exc:
         raise write_error(path, exc) from exc
 
@@ -33,20 +62,3 @@ def write_error(path: Path, exc: OSError) -> WriteError:
     )
     error.errno = exc.errno
     return error
-
-
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .nlu.registry import Registry
-from .nlu.starter import DEFAULT_RECIPE, build_starter
+from .nlu.starter import build_starter, recipe_from_env
+from .registry import Registry
 from .store import ModelVersion
 from .training_data import bundled_examples
 
@@ -27,7 +27,7 @@ def build_starter_version(
     log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
     with registry.staging() as staging:
         metrics = build_starter(
-            staging, train, test, recipe=DEFAULT_RECIPE, seed=seed, device=device, progress=emit
+            staging, train, test, recipe=recipe_from_env(), seed=seed, device=device, progress=emit
         )
         params = {"recipe": metrics.get("recipe"), "seed": seed, "mode": "full"}
         return registry.commit(

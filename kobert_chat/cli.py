@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from . import paths
@@ -104,24 +105,39 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line (exits 2 with one line on bad usage). No command means the desktop app,
+    which the launcher (kobert_chat/__main__.py) starts: the CLI itself never imports the UI."""
+    return build_parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The CLI alone (a command is required); `kobert-chat` / `main.py` go through the launcher."""
+    args = parse_args(argv)
+    if args.command is None:
+        print("error: no command given (chat, predict, train, ...); see --help", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    handler = {
+        "chat": _chat,
+        "predict": _predict,
+        "train": _train,
+        "evaluate": _evaluate,
+        "import": _import,
+        "export": _export,
+        "models": _models,
+    }[args.command]
+    return guarded(lambda: handler(args))
+
+
+def guarded(action: Callable[[], int]) -> int:
+    """Run a command with logging to the log file and the exit-code rules of the module docstring."""
     log_file = _setup_logging()
     try:
-        if args.command is None:
-            from ui.app import run_app  # the only place the engine side reaches for Qt
-
-            return run_app(screenshot=args.screenshot, device=args.device)
-        handler = {
-            "chat": _chat,
-            "predict": _predict,
-            "train": _train,
-            "evaluate": _evaluate,
-            "import": _import,
-            "export": _export,
-            "models": _models,
-        }[args.command]
-        return handler(args)
+        return action()
     except TrainingCancelled:
         print("training cancelled; the active model is unchanged", file=sys.stderr)
         return EXIT_CANCELLED
@@ -337,7 +353,7 @@ def _models(args) -> int:
                     f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}"
                 )
             return EXIT_OK
-        from .nlu.registry import Registry
+        from .registry import Registry
 
         registry = Registry(store, paths.models_dir())
         if args.models_command == "activate":

@@ -18,7 +18,7 @@ from .bootstrap import build_starter_version
 from .data.bundled import load_answers
 from .errors import InputError, ModelError
 from .nlu.inference import Classifier, set_chat_threads
-from .nlu.registry import Registry
+from .registry import Registry
 from .settings import Settings, load_settings, save_settings
 from .store import Message, ModelVersion, Store
 from .store.core import check_text

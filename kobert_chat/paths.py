@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 from pathlib import Path
@@ -10,7 +11,17 @@ import platformdirs
 
 APP_NAME = "kobert-chat"
 HOME_ENV = "KOBERT_CHAT_HOME"
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def _resources() -> Path:
+    """The bundled data, styles and icons. An installed wheel carries `resources/` as the package
+    data folder `kobert_chat/resources` (pyproject's package-dir maps it there); a checkout has it
+    beside the package. Both are plain folders on disk, so callers may use Path freely."""
+    packaged = Path(str(importlib.resources.files("kobert_chat"))) / "resources"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "resources"
+
+
+RESOURCES = _resources()
 
 
 def default_home() -> Path:

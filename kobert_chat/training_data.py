@@ -7,7 +7,7 @@ weighted up: a handful of corrections must be able to move a model trained on th
 from __future__ import annotations
 
 from .data.bundled import load_utterances
-from .nlu.training import Example
+from .nlu.examples import Example
 from .store import Store
 
 USER_LABEL_WEIGHT = 3.0

@@ -27,8 +27,8 @@ from .nlu.evaluation import summary
 from .store import Store
 
 if TYPE_CHECKING:
-    from .nlu.registry import Registry
-    from .nlu.training import Example
+    from .nlu.examples import Example
+    from .registry import Registry
 
 Progress = Callable[[dict], None]
 ACTIVATE_TOLERANCE = 0.01  # a new version may be this much worse (noise) and still be promoted
@@ -77,7 +77,7 @@ def run_training(
     try:
         from .nlu import distributed  # the model side: imported only once the input is known good
         from .nlu.inference import resolve_device
-        from .nlu.registry import Registry
+        from .registry import Registry
 
         device = resolve_device(request.device)
         # -- torchrun: a no-op for one process; ranks other than 0 train but never write or print ------
@@ -287,7 +287,7 @@ def _file_examples(
     emit: Progress,
     write: bool = True,
 ) -> list[Example]:
-    from .nlu.training import Example
+    from .nlu.examples import Example
 
     if not rows:
         return []
@@ -299,8 +299,9 @@ def _file_examples(
 
 
 def _current_metrics(registry: Registry, val: Sequence[Example], device) -> dict | None:
+    from .nlu.examples import Example
     from .nlu.model_io import load_model
-    from .nlu.training import Example, evaluate_examples
+    from .nlu.training import evaluate_examples
 
     active = registry.active()
     if active is None or not val:

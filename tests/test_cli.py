@@ -18,8 +18,8 @@ import pytest
 from kobert_chat import paths
 from kobert_chat.labels import EMOTIONS, INTENTS
 from kobert_chat.store import Store
-from tests.cli_helpers import ROOT, assert_bad_input, cli_env, run, run_side_by_side, write_jsonl, write_table
-from tests.conftest import install_model
+from tests.helpers import install_model
+from tests.helpers.cli import ROOT, assert_bad_input, cli_env, run, run_side_by_side, write_jsonl, write_table
 
 INTENT_IDS = {i for i, _ in INTENTS}
 EMOTION_IDS = {e for e, _ in EMOTIONS}

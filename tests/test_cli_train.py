@@ -18,9 +18,10 @@ import pytest
 from kobert_chat import paths
 from kobert_chat.labels import EMOTIONS, INTENTS
 from kobert_chat.nlu.inference import Classifier
-from kobert_chat.nlu.registry import STAGING_PREFIX, Registry
+from kobert_chat.registry import STAGING_PREFIX, Registry
 from kobert_chat.store import Store
-from tests.cli_helpers import (
+from tests.helpers import install_model
+from tests.helpers.cli import (
     ROOT,
     SAFETY_TIMEOUT_S,
     Result,
@@ -35,7 +36,6 @@ from tests.cli_helpers import (
     write_jsonl,
     write_table,
 )
-from tests.conftest import install_model
 
 REPORT_KEYS = {"accuracy", "macro_f1", "per_label", "labels", "confusion"}
 QUICK_1 = ("--mode", "quick", "--epochs", "1")

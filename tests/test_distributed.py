@@ -16,8 +16,8 @@ from kobert_chat.evaluate_file import evaluate_file
 from kobert_chat.nlu.distributed import Dist
 from kobert_chat.nlu.model_io import load_model
 from kobert_chat.store import Store
-from tests.cli_helpers import ROOT, SAFETY_TIMEOUT_S, cli_env
-from tests.kobert_helpers import one_torch_thread, tiny_kobert
+from tests.helpers.cli import ROOT, SAFETY_TIMEOUT_S, cli_env
+from tests.helpers.kobert import one_torch_thread, tiny_kobert
 
 
 @pytest.fixture(autouse=True)

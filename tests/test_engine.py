@@ -10,7 +10,7 @@ from kobert_chat import paths
 from kobert_chat.engine import ChatEngine
 from kobert_chat.errors import InputError, ModelError
 from kobert_chat.store import Store
-from tests.conftest import install_model
+from tests.helpers import install_model
 
 
 def test_reply_classifies_answers_and_logs_both_messages(engine):

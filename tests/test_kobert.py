@@ -16,7 +16,7 @@ import torch
 from kobert_chat.errors import ModelError
 from kobert_chat.nlu.kobert import check_kobert_folder, kobert_classifier, resolve_kobert
 from kobert_chat.nlu.tokenizer import CLS_ID, PAD_ID, SEP_ID, KoBertTokenizer
-from tests.kobert_helpers import PUBLISHED_EXAMPLE, build_hf_cache, no_network, one_torch_thread, tiny_kobert
+from tests.helpers.kobert import PUBLISHED_EXAMPLE, build_hf_cache, no_network, one_torch_thread, tiny_kobert
 
 KOBERT_IDS = [2, 4958, 6855, 2046, 7088, 1050, 7843, 54, 3]  # KoBERT's published example
 HEADS = {"intent": ["greeting", "thanks", "worry"], "emotion": ["happiness", "neutral"]}

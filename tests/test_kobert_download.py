@@ -13,8 +13,8 @@ import pytest
 
 from kobert_chat.errors import ModelError
 from kobert_chat.nlu.kobert import KOBERT_REPO, resolve_kobert
-from tests.cli_helpers import run
-from tests.kobert_helpers import HUB_FILES, FakeHub, no_network, tiny_kobert
+from tests.helpers.cli import run
+from tests.helpers.kobert import HUB_FILES, FakeHub, no_network, tiny_kobert
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_an_aborted_download_continues_on_the_next_attempt(hub_files, tmp_path):
 
 
 def test_a_cache_with_only_pickle_weights_is_completed_by_a_download(hub_files, tmp_path):
-    from tests.kobert_helpers import build_hf_cache
+    from tests.helpers.kobert import build_hf_cache
 
     old = tmp_path / "old"
     old.mkdir()

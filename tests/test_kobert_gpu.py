@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from kobert_chat.errors import InputError
+from kobert_chat.nlu.hardware import fit_batch_size
 from kobert_chat.nlu.inference import autocast_dtype, to_device
 from kobert_chat.nlu.tokenizer import pad
-from kobert_chat.nlu.training import fit_batch_size
 
 
 def test_batch_size_is_halved_until_a_step_fits_in_gpu_memory():

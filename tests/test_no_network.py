@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kobert_chat.engine import ChatEngine
-from tests.kobert_helpers import no_network, one_torch_thread
+from tests.helpers.kobert import no_network, one_torch_thread
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from kobert_chat.nlu.inference import Classifier
 from kobert_chat.nlu.quantize import is_quantized
 from kobert_chat.settings import load_settings, save_settings
 from kobert_chat.training_data import bundled_examples
-from tests.kobert_helpers import one_torch_thread
+from tests.helpers.kobert import one_torch_thread
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 
 from kobert_chat import paths
 from kobert_chat.errors import InputError, ModelError
-from kobert_chat.nlu.registry import Registry
+from kobert_chat.registry import Registry
 from kobert_chat.store import Store
 
 

@@ -16,15 +16,14 @@ from pathlib import Path
 import pytest
 
 from kobert_chat import atomic, paths
-from kobert_chat.data import formats
 from kobert_chat.engine import ChatEngine
 from kobert_chat.errors import KobertChatError, ModelError, StoreError, WriteError
 from kobert_chat.import_export import export_file
 from kobert_chat.nlu import model_io
-from kobert_chat.nlu.registry import Registry
+from kobert_chat.registry import Registry
 from kobert_chat.settings import Settings
 from kobert_chat.store import Store
-from tests.conftest import install_model, integrity
+from tests.helpers import install_model, integrity
 
 NO_SPACE = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -232,7 +231,7 @@ def test_an_export_on_a_full_disk_keeps_the_previous_export(engine, tmp_path, mo
     export_file(target, engine.store)
     before = target.read_bytes()
     engine.label(engine.reply(reply.user.conversation_id, "하나 더").user.id, "intent", "help")
-    fail_writes(monkeypatch, formats, where)
+    fail_writes(monkeypatch, atomic, where)  # exports stream through atomic.replacing
 
     with pytest.raises(KobertChatError, match="Cannot write .*No space left on device"):
         export_file(target, engine.store)

@@ -15,8 +15,8 @@ from kobert_chat.engine import ChatEngine
 from kobert_chat.errors import ModelError
 from kobert_chat.import_export import export_file, import_file
 from kobert_chat.store import Store
-from tests.cli_helpers import assert_bad_input, run_side_by_side
-from tests.conftest import install_model
+from tests.helpers import install_model
+from tests.helpers.cli import assert_bad_input, run_side_by_side
 
 MEMORY_BOUND = 64 * 1024 * 1024
 

@@ -17,8 +17,8 @@ import pytest
 from kobert_chat import paths
 from kobert_chat.instance_lock import LOCK_NAME, AlreadyRunning, InstanceLock
 from kobert_chat.store import Store
-from tests.cli_helpers import ROOT, SAFETY_TIMEOUT_S, cli_env, command, run_side_by_side, start
-from tests.conftest import integrity
+from tests.helpers import integrity
+from tests.helpers.cli import ROOT, SAFETY_TIMEOUT_S, cli_env, command, run_side_by_side, start
 
 ALREADY_RUNNING = "이미 다른 창에서 kobert-chat이 실행 중이에요"
 HOLD_LOCK = textwrap.dedent("""

@@ -24,10 +24,10 @@ import pytest
 
 from kobert_chat import paths
 from kobert_chat.engine import ChatEngine
-from kobert_chat.nlu.registry import STAGING_PREFIX
+from kobert_chat.registry import STAGING_PREFIX
 from kobert_chat.store import Store
-from tests.cli_helpers import ROOT, SAFETY_TIMEOUT_S, cli_env, command
-from tests.conftest import integrity
+from tests.helpers import integrity
+from tests.helpers.cli import ROOT, SAFETY_TIMEOUT_S, cli_env, command
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")  # kill -9 semantics
 
@@ -255,7 +255,7 @@ SAVE_THEN_DIE = textwrap.dedent("""
     from pathlib import Path
     from kobert_chat import paths
     from kobert_chat.nlu.model_io import WEIGHTS, load_model, save_model
-    from kobert_chat.nlu.registry import Registry
+    from kobert_chat.registry import Registry
     from kobert_chat.store import Store
 
     store = Store.open(paths.database_path())

@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from kobert_chat.nlu.model_io import read_metrics
 from kobert_chat.nlu.starter import TINY_RECIPE, build_starter
 from kobert_chat.nlu.tokenizer import KoBertTokenizer
-from tests.conftest import sample_examples
+from tests.helpers import sample_examples
 
 
 def test_same_seed_builds_the_same_model(tmp_path):

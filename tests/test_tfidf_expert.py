@@ -12,17 +12,18 @@ from safetensors.torch import load_file, save_file
 
 from kobert_chat.errors import TrainingCancelled
 from kobert_chat.nlu import mixing
+from kobert_chat.nlu.examples import Example
 from kobert_chat.nlu.inference import Classifier, probabilities
 from kobert_chat.nlu.model_io import WEIGHTS, load_model, save_model
 from kobert_chat.nlu.tfidf import fit_head, fit_vocabulary, word_ngrams
-from kobert_chat.nlu.training import Example, TrainConfig, train
-from tests.test_training import _toy
+from kobert_chat.nlu.training import TrainConfig, train
+from tests.helpers import toy_examples
 
 SENTENCES = ["안녕 반가워", "시험 망했어ㅠㅠ", "고마워요!", "헤어졌어… 너무 힘들다", "너 이름 뭐야?"]
 
 
-def _fit_toy(weights: list[float] | None = None):
-    data = _toy(20)
+def _fittoy_examples(weights: list[float] | None = None):
+    data = toy_examples(20)
     texts = [ex.text for ex in data]
     y = torch.tensor([0 if ex.labels["intent"] == "greeting" else 1 for ex in data])
     expert = fit_vocabulary(texts, {"intent": 2})
@@ -53,7 +54,7 @@ def test_ngrams_match_scikit_learns_char_wb():
 
 
 def test_expert_learns_a_separable_task():
-    expert = _fit_toy()
+    expert = _fittoy_examples()
     logits = expert.logits(["안녕하세요 ㅋㅋ", "정말 감사합니다", "처음 보는 말"])["intent"]
     assert logits[:2].argmax(1).tolist() == [0, 1]
     assert torch.isfinite(logits[2]).all()  # unseen n-grams are ignored, not an error
@@ -79,7 +80,7 @@ def test_weight_follows_the_better_model_on_validation():
 
 def test_training_fits_the_expert_and_chooses_its_weight(tiny_model_dir, tmp_path):
     model, tok = load_model(tiny_model_dir)
-    data = _toy(30)
+    data = toy_examples(30)
     for i, ex in enumerate(data):
         ex.weight = 3.0 if i % 5 == 0 else 1.0  # user labels count more
     result = train(model, tok, data, TrainConfig(mode="quick", epochs=2, batch_size=16))
@@ -130,7 +131,7 @@ def test_same_seed_same_expert(tiny_model_dir):
     fits = []
     for _ in range(2):
         model, tok = load_model(tiny_model_dir)
-        train(model, tok, _toy(12), TrainConfig(mode="quick", epochs=2, batch_size=8, seed=3))
+        train(model, tok, toy_examples(12), TrainConfig(mode="quick", epochs=2, batch_size=8, seed=3))
         fits.append((model.tfidf.heads["intent"].weight.clone(), dict(model.heads_config.tfidf_mix)))
     assert torch.equal(fits[0][0], fits[1][0]) and fits[0][1] == fits[1][1]
 
@@ -160,7 +161,7 @@ def _strip_expert(folder):
 
 def test_retraining_a_version_saved_before_the_expert_gives_it_one(home, tiny_model_dir, tmp_path):
     from kobert_chat.training_job import TrainRequest, run_training
-    from tests.conftest import install_model
+    from tests.helpers import install_model
 
     old = tmp_path / "old"
     shutil.copytree(tiny_model_dir, old)
@@ -174,7 +175,7 @@ def test_retraining_a_version_saved_before_the_expert_gives_it_one(home, tiny_mo
 
 @pytest.mark.parametrize("texts", [[""], ["   "], ["ㅋ" * 5000]])
 def test_expert_handles_empty_and_huge_text(texts):
-    expert = _fit_toy()
+    expert = _fittoy_examples()
     assert torch.isfinite(expert.logits(texts)["intent"]).all()
 
 
@@ -189,7 +190,7 @@ def test_cancel_reaches_the_expert_fit(tiny_model_dir):
         train(
             model,
             tok,
-            _toy(12),
+            toy_examples(12),
             TrainConfig(mode="quick", epochs=1, batch_size=8),
             progress=progress,
             should_stop=lambda: fitting["now"],

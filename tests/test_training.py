@@ -6,37 +6,17 @@ import pytest
 import torch
 
 from kobert_chat.errors import InputError, TrainingCancelled
+from kobert_chat.nlu.examples import Example, stratified_split
 from kobert_chat.nlu.model_io import load_model
-from kobert_chat.nlu.training import Example, TrainConfig, evaluate_examples, stratified_split, train
-from tests.conftest import sample_examples
-
-
-def _toy(n_per: int = 40) -> list[Example]:
-    """Two clearly separable intents; emotion present on only half the rows (the rest masked)."""
-    hello = ["안녕", "안녕하세요", "하이", "반가워", "좋은 아침", "ㅎㅇ", "안뇽", "방가방가"]
-    thanks = ["고마워", "감사합니다", "땡큐", "ㄱㅅ", "정말 고마워요", "감사해요", "고맙다", "감사감사"]
-    out = []
-    for i in range(n_per):
-        out.append(
-            Example(
-                f"{hello[i % 8]} {'ㅋ' * (i % 4)}",
-                {"intent": "greeting", **({"emotion": "happiness"} if i % 2 else {})},
-            )
-        )
-        out.append(
-            Example(
-                f"{thanks[i % 8]} {'!' * (i % 4)}",
-                {"intent": "thanks", **({"emotion": "neutral"} if i % 2 else {})},
-            )
-        )
-    return out
+from kobert_chat.nlu.training import TrainConfig, evaluate_examples, train
+from tests.helpers import sample_examples, toy_examples
 
 
 def test_full_training_learns_a_separable_task(tiny_model_dir):
     model, tok = load_model(tiny_model_dir)
     events = []
     cfg = TrainConfig(mode="full", epochs=4, batch_size=16, lr=1e-3, head_lr=1e-2, patience=10)
-    result = train(model, tok, _toy(), cfg, progress=events.append)
+    result = train(model, tok, toy_examples(), cfg, progress=events.append)
     assert result.metrics["intent"]["accuracy"] >= 0.9
     kinds = [e["event"] for e in events]
     assert kinds[0] == "start" and "step" in kinds and kinds.count("epoch") >= 1
@@ -48,7 +28,7 @@ def test_quick_mode_trains_heads_only(tiny_model_dir):
     model, tok = load_model(tiny_model_dir)
     before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
     cfg = TrainConfig(mode="quick", epochs=15, batch_size=16, head_lr=2e-2, patience=20)
-    result = train(model, tok, _toy(), cfg)
+    result = train(model, tok, toy_examples(), cfg)
     after = model.encoder.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # encoder untouched
     assert result.metrics["intent"]["accuracy"] >= 0.9
@@ -57,7 +37,7 @@ def test_quick_mode_trains_heads_only(tiny_model_dir):
 
 def test_missing_labels_are_masked(tiny_model_dir):
     model, tok = load_model(tiny_model_dir)
-    only_intent = [Example(ex.text, {"intent": ex.labels["intent"]}) for ex in _toy(10)]
+    only_intent = [Example(ex.text, {"intent": ex.labels["intent"]}) for ex in toy_examples(10)]
     result = train(model, tok, only_intent, TrainConfig(mode="quick", epochs=2, batch_size=8))
     assert "intent" in result.metrics and "emotion" not in result.metrics  # nothing to score emotion on
 
@@ -69,7 +49,7 @@ def test_new_labels_and_new_heads_extend_without_starting_over(tiny_model_dir):
     assert torch.equal(model.heads["intent"].weight[: old_rows.shape[0]], old_rows)
     model.ensure_labels("topic", ["food", "game"])
     data = (
-        _toy(10)
+        toy_examples(10)
         + [
             Example("날씨 좋다", {"intent": "weather", "topic": "food"}),
             Example("비 온대", {"intent": "weather", "topic": "game"}),
@@ -95,7 +75,7 @@ def test_cancel_stops_at_once(tiny_model_dir):
         return calls["n"] > 3
 
     with pytest.raises(TrainingCancelled):
-        train(model, tok, _toy(), TrainConfig(mode="full", epochs=50, batch_size=4), should_stop=stop)
+        train(model, tok, toy_examples(), TrainConfig(mode="full", epochs=50, batch_size=4), should_stop=stop)
     assert calls["n"] == 4
 
 
@@ -103,7 +83,7 @@ def test_same_seed_same_model(tiny_model_dir):
     results = []
     for _ in range(2):
         model, tok = load_model(tiny_model_dir)
-        train(model, tok, _toy(12), TrainConfig(mode="full", epochs=2, batch_size=8, seed=7))
+        train(model, tok, toy_examples(12), TrainConfig(mode="full", epochs=2, batch_size=8, seed=7))
         results.append(model.heads["intent"].weight.detach().clone())
     assert torch.equal(results[0], results[1])
 

@@ -1,4 +1,4 @@
-"""Retraining in a child process: `python main.py train --mode M --progress jsonl`, read line by line.
+"""Retraining in a child process: `python -m kobert_chat train --mode M --progress jsonl`, read line by line.
 
 A child process keeps the window responsive, makes Cancel real (SIGTERM, then kill after 3 s) and
 means a crash in training cannot take the app down. The active model never changes here: the CLI
@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+import kobert_chat
 from kobert_chat.paths import HOME_ENV
 
 log = logging.getLogger("kobert_chat.ui")
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The folder holding the kobert_chat package (site-packages, or a checkout): the child imports the
+# same engine this window runs, whichever way the app was started.
+PACKAGE_PARENT = Path(kobert_chat.__file__).resolve().parent.parent
 KILL_AFTER_MS = 3000
 
 
@@ -30,9 +34,11 @@ class TrainingProcess(QObject):
         self.home = Path(home)
         self.process = QProcess(self)
         self.process.setProgram(sys.executable)
-        self.process.setWorkingDirectory(str(PROJECT_DIR))
+        self.process.setWorkingDirectory(str(self.home))
         env = QProcessEnvironment.systemEnvironment()
         env.insert(HOME_ENV, str(self.home))  # the same data folder as this window, whatever chose it
+        python_path = [str(PACKAGE_PARENT)] + ([env.value("PYTHONPATH")] if env.value("PYTHONPATH") else [])
+        env.insert("PYTHONPATH", os.pathsep.join(python_path))
         env.insert("PYTHONUNBUFFERED", "1")
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
@@ -48,7 +54,7 @@ class TrainingProcess(QObject):
         self._done_sent = False
 
     def start(self, mode: str, extra_args: tuple[str, ...] = ()) -> None:
-        args = [str(PROJECT_DIR / "main.py"), "train", "--mode", mode, "--progress", "jsonl", *extra_args]
+        args = ["-m", "kobert_chat", "train", "--mode", mode, "--progress", "jsonl", *extra_args]
         log.info("starting training: %s %s", sys.executable, " ".join(args))
         self.process.setArguments(args)
         self.process.start()

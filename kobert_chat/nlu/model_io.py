@@ -21,11 +21,9 @@ from transformers import BertConfig
 
 from ..errors import ModelError
 from .model import HeadsConfig, KoBertClassifier
+from .model_files import WEIGHTS, check_folder, read_metrics  # noqa: F401 - read_metrics: re-exported
 from .tokenizer import KoBertTokenizer
 
-WEIGHTS = "model.safetensors"
-REQUIRED = ("config.json", WEIGHTS, "spiece.model", "labels.json")
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 ENCODER_PREFIX = "bert."
 
 
@@ -76,20 +74,6 @@ def load_model(folder: Path, device: str | torch.device = "cpu") -> tuple[KoBert
     return model, tokenizer
 
 
-def check_folder(folder: Path) -> None:
-    if not folder.is_dir():
-        raise ModelError(f"model folder not found: {folder}")
-    pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
-    if pickles and not (folder / WEIGHTS).is_file():
-        raise ModelError(
-            f"{folder} holds only pickle weights ({', '.join(pickles)}); kobert-chat loads safetensors only "
-            "because unpickling can run code. Convert the weights to model.safetensors first."
-        )
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
-    if missing:
-        raise ModelError(f"model folder {folder} is incomplete: missing {', '.join(missing)}")
-
-
 def _to_module_names(tensors: dict[str, torch.Tensor], model: KoBertClassifier) -> dict[str, torch.Tensor]:
     """Map file keys to module keys and check names and shapes before trusting the file."""
     expected = model.state_dict()
@@ -134,14 +118,6 @@ def load_encoder_weights(model: KoBertClassifier, tensors: dict[str, torch.Tenso
                 f"checkpoint weight {name} has shape {tuple(tensor.shape)}, expected {tuple(target[name].shape)}"
             )
     model.encoder.load_state_dict(source, strict=False)
-
-
-def read_metrics(folder: Path) -> dict:
-    path = Path(folder) / "metrics.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def _write_json(path: Path, data: object) -> None:

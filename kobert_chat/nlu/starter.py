@@ -7,6 +7,7 @@ Deterministic for a seed (single-threaded SentencePiece, seeded torch, fixed dat
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import torch
 
+from ..errors import InputError
 from ..labels import DEFAULT_HEADS
 from .evaluation import summary
+from .examples import Example
 from .model import HeadsConfig, KoBertClassifier, starter_bert_config
 from .model_io import save_model
 from .tokenizer import KoBertTokenizer, train_sentencepiece
-from .training import Example, TrainConfig, evaluate_examples, train
+from .training import TrainConfig, evaluate_examples, train
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,16 @@ TINY_RECIPE = StarterRecipe(
     batch_size=16,
     max_length=32,
 )
+RECIPES = {"default": DEFAULT_RECIPE, "tiny": TINY_RECIPE}
+RECIPE_ENV = "KOBERT_CHAT_STARTER_RECIPE"  # "tiny": a seconds-long first-run build, for tests and CI only
+
+
+def recipe_from_env() -> StarterRecipe:
+    """The first-run recipe: DEFAULT_RECIPE unless KOBERT_CHAT_STARTER_RECIPE names another one."""
+    name = os.environ.get(RECIPE_ENV, "default").strip().lower() or "default"
+    if name not in RECIPES:
+        raise InputError(f"{RECIPE_ENV}={name!r} is not a starter recipe; use one of {', '.join(RECIPES)}")
+    return RECIPES[name]
 
 
 def build_starter(

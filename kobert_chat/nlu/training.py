@@ -14,27 +14,24 @@ of this changes anything.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..errors import InputError, TrainingCancelled
+from . import hardware, objective, optim
 from .batching import bucketed_order
 from .distributed import Dist
 from .evaluation import classification_report
+from .examples import Example, stratified_split
 from .inference import (
-    autocast_dtype,
     length_sorted_batches,
     mixed_probabilities,
-    ngram_input,
     probabilities,
     to_device,
 )
@@ -43,15 +40,7 @@ from .model import KoBertClassifier
 from .ngrams import NgramBatch, batch_from_features, ngram_features
 from .tokenizer import KoBertTokenizer, pad
 
-IGNORE = -100
 Progress = Callable[[dict], None]
-
-
-@dataclass
-class Example:
-    text: str
-    labels: dict[str, str]  # head -> label id; heads without a label are masked
-    weight: float = 1.0  # user labels are weighted up so a few corrections matter
 
 
 @dataclass
@@ -82,27 +71,6 @@ class TrainResult:
     n_val: int
     history: list[dict] = field(default_factory=list)
     val_examples: list[Example] = field(default_factory=list)
-
-
-def stratified_split(
-    examples: Sequence[Example], val_fraction: float, seed: int
-) -> tuple[list[Example], list[Example]]:
-    """Validation takes val_fraction of every (intent or first head) label group, at least one of groups >= 3."""
-    groups: dict[str, list[Example]] = defaultdict(list)
-    for ex in examples:
-        key = ex.labels.get("intent") or next(iter(sorted(ex.labels.items())), ("", ""))[1]
-        groups[key].append(ex)
-    rng = random.Random(seed)
-    train, val = [], []
-    for key in sorted(groups):
-        items = groups[key][:]
-        rng.shuffle(items)
-        k = int(round(len(items) * val_fraction))
-        if k == 0 and len(items) >= 3 and val_fraction > 0:
-            k = 1
-        val.extend(items[:k])
-        train.extend(items[k:])
-    return train, val
 
 
 def train(
@@ -147,8 +115,8 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     if model.tfidf is not None:
         model.set_tfidf(None)  # the old expert may have seen this validation split; it is refit at the end
 
-    targets = _targets(model, train_set)
-    class_weights = _class_weights(model, targets, device)
+    targets = objective.targets(model, train_set)
+    class_weights = objective.class_weights(model, targets, device)
     sample_w = torch.tensor([ex.weight for ex in train_set], dtype=torch.float32)
     quick = config.mode == "quick"
     model.freeze_encoder(quick)
@@ -159,12 +127,14 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     lengths = [len(e) for e in encoded]
     bags = _ngram_bags(model, train_set)
 
-    amp = _Amp(device)
+    amp = hardware.Amp(device)
     batch_size = config.batch_size
     if device.type == "cuda" and not quick:  # ranks must agree: all take the smallest size that fits
         batch_size = dist.min_int(
-            fit_batch_size(
-                _memory_trial(model, encoded, train_set, targets, sample_w, class_weights, amp, device),
+            hardware.fit_batch_size(
+                hardware.memory_trial(
+                    model, encoded, train_set, targets, sample_w, class_weights, amp, device
+                ),
                 batch_size,
             )
         )
@@ -176,11 +146,13 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
                     "message": f"batch size {batch_size} fits in GPU memory",
                 }
             )
-    net = dist.wrap(_Net(model, quick))
+    net = dist.wrap(objective.TrainingForward(model, quick))
     steps_per_epoch = math.ceil(dist.shard_size(len(train_set)) / batch_size)
     total_steps = steps_per_epoch * config.epochs
-    optimizers = _optimizers(model, config)
-    schedulers = [_warmup_linear(o, int(total_steps * config.warmup_ratio), total_steps) for o in optimizers]
+    optimizers = optim.optimizers(model, config)
+    schedulers = [
+        optim.warmup_linear(o, int(total_steps * config.warmup_ratio), total_steps) for o in optimizers
+    ]
     emit(
         {
             "event": "start",
@@ -215,7 +187,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             inputs = features[idx] if quick else pad([encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
-                loss = _loss(
+                loss = objective.loss(
                     logits,
                     {h: to_device(t[idx], device) for h, t in targets.items()},
                     to_device(sample_w[idx], device),
@@ -225,7 +197,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
                 o.zero_grad(set_to_none=True)
             amp.backward(loss)
             amp.unscale(optimizers)
-            dense = [p for p in model.parameters() if p.requires_grad and not _is_sparse(model, p)]
+            dense = [p for p in model.parameters() if p.requires_grad and not optim.is_sparse(model, p)]
             torch.nn.utils.clip_grad_norm_(dense, config.max_grad_norm)
             amp.step(optimizers)
             for sch in schedulers:
@@ -391,7 +363,7 @@ def _fit_tfidf(
 def _labeled(model: KoBertClassifier, examples: Sequence[Example]) -> Labeled:
     return Labeled(
         [ex.text for ex in examples],
-        {h: t.numpy() for h, t in _targets(model, examples).items()},
+        {h: t.numpy() for h, t in objective.targets(model, examples).items()},
         np.array([ex.weight for ex in examples], dtype=np.float64),
     )
 
@@ -400,105 +372,7 @@ def mean_macro_f1(metrics: dict[str, dict]) -> float:
     return float(np.mean([m["macro_f1"] for m in metrics.values()])) if metrics else 0.0
 
 
-def fit_batch_size(trial: Callable[[int], None], start: int) -> int:
-    """The largest of start, start/2, start/4, ... for which `trial(size)` runs without CUDA running out of memory."""
-    size = start
-    while True:
-        try:
-            trial(size)
-            return size
-        except torch.cuda.OutOfMemoryError:
-            if size <= 1:
-                raise InputError(
-                    "the GPU does not have enough free memory to train even one example at a time; "
-                    "close other programs that use it, or use --device cpu"
-                ) from None
-            size = max(1, size // 2)
-            torch.cuda.empty_cache()
-
-
 # -- pieces ------------------------------------------------------------------------------------
-
-
-class _Net(nn.Module):
-    """The training forward DDP wraps: token batches (full mode) or cached encoder features (quick mode)."""
-
-    def __init__(self, model: KoBertClassifier, quick: bool):
-        super().__init__()
-        self.model, self.quick = model, quick
-
-    def forward(self, inputs, grams: NgramBatch | None) -> dict[str, torch.Tensor]:
-        return self.model.head_logits(inputs, grams) if self.quick else self.model(inputs, grams)
-
-
-class _Amp:
-    """Mixed precision on CUDA (bf16 where the GPU has it, else fp16 with loss scaling); a no-op elsewhere."""
-
-    def __init__(self, device: torch.device):
-        self.device_type = device.type
-        self.dtype = autocast_dtype(device)
-        self.scaler = torch.amp.GradScaler("cuda") if self.dtype == torch.float16 else None
-
-    def autocast(self):
-        return torch.autocast(self.device_type, dtype=self.dtype) if self.dtype else contextlib.nullcontext()
-
-    def backward(self, loss: torch.Tensor) -> None:
-        (self.scaler.scale(loss) if self.scaler else loss).backward()
-
-    def unscale(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
-        for o in optimizers if self.scaler else ():  # gradient clipping needs the true gradients
-            self.scaler.unscale_(o)
-
-    def step(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
-        if self.scaler is None:
-            for o in optimizers:
-                o.step()
-            return
-        for o in optimizers:
-            self.scaler.step(o)  # skipped when fp16 gradients overflowed; the scale then shrinks
-        self.scaler.update()
-
-
-def _memory_trial(
-    model: KoBertClassifier,
-    encoded: list[list[int]],
-    train_set: Sequence[Example],
-    targets: dict[str, torch.Tensor],
-    sample_w: torch.Tensor,
-    class_weights: dict[str, torch.Tensor],
-    amp: _Amp,
-    device: torch.device,
-) -> Callable[[int], None]:
-    """One forward + backward on the `size` longest examples: the most memory a training step will need."""
-    longest = sorted(range(len(encoded)), key=lambda i: len(encoded[i]), reverse=True)
-    net = _Net(
-        model, quick=False
-    )  # not the DDP wrapper: a rank that runs out of memory must not leave others waiting
-
-    def trial(size: int) -> None:
-        idx = longest[:size]
-        # AdamW keeps two tensors per weight once it steps; hold their room now so step 1 cannot run out.
-        optimizer_room = [
-            torch.empty_like(p) for p in model.parameters() if p.requires_grad for _ in range(2)
-        ]
-        try:
-            with amp.autocast():
-                logits = net(
-                    to_device(pad([encoded[i] for i in idx]), device),
-                    ngram_input(model, [train_set[i].text for i in idx], device),
-                )
-                loss = _loss(
-                    logits,
-                    {h: to_device(t[idx], device) for h, t in targets.items()},
-                    to_device(sample_w[idx], device),
-                    class_weights,
-                )
-            amp.backward(loss)
-        finally:
-            model.zero_grad(set_to_none=True)
-            del optimizer_room
-
-    return trial
 
 
 def _ngram_bags(model: KoBertClassifier, examples: Sequence[Example]) -> list | None:
@@ -521,91 +395,6 @@ def _check_labels(model: KoBertClassifier, examples: Sequence[Example]) -> None:
                 raise InputError(f"label for unknown head {head!r}; known heads: {', '.join(heads)}")
             if label not in heads[head]:
                 raise InputError(f"unknown {head} label {label!r} (text: {ex.text[:30]!r})")
-
-
-def _targets(model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, torch.Tensor]:
-    out = {}
-    for head, labels in model.heads_config.heads.items():
-        index = {lab: i for i, lab in enumerate(labels)}
-        out[head] = torch.tensor([index[ex.labels[head]] if head in ex.labels else IGNORE for ex in examples])
-    return out
-
-
-def _class_weights(
-    model: KoBertClassifier, targets: dict[str, torch.Tensor], device: torch.device
-) -> dict[str, torch.Tensor]:
-    """Square-root inverse frequency: rare labels count more, without letting a 3-example label dominate."""
-    weights = {}
-    for head, labels in model.heads_config.heads.items():
-        counts = Counter(t for t in targets[head].tolist() if t != IGNORE)
-        n = sum(counts.values()) or 1
-        w = [math.sqrt(n / (len(labels) * counts[i])) if counts.get(i) else 1.0 for i in range(len(labels))]
-        weights[head] = torch.tensor(w, dtype=torch.float32, device=device)
-    return weights
-
-
-def _loss(
-    logits: dict[str, torch.Tensor],
-    targets: dict[str, torch.Tensor],
-    sample_w: torch.Tensor,
-    class_w: dict[str, torch.Tensor],
-) -> torch.Tensor:
-    total = torch.zeros((), device=sample_w.device)
-    for head, lg in logits.items():
-        t = targets[head]
-        mask = t != IGNORE
-        if not mask.any():
-            continue
-        per = nn.functional.cross_entropy(
-            lg.float(), t.clamp(min=0), weight=class_w[head], reduction="none"
-        )  # (B,)
-        w = sample_w * mask
-        total = total + (per * w).sum() / w.sum()
-    return total
-
-
-def _is_sparse(model: KoBertClassifier, p: torch.Tensor) -> bool:
-    return model.ngram is not None and p is model.ngram.weight
-
-
-def _optimizers(model: KoBertClassifier, config: TrainConfig) -> list[torch.optim.Optimizer]:
-    """AdamW for dense weights; SparseAdam for the n-gram table, whose gradient touches only the
-    rows a batch used (a dense update of a 10M-row table each step would dominate training time)."""
-    optimizers = [_optimizer(model, config)]
-    if model.ngram is not None:
-        optimizers.append(torch.optim.SparseAdam([model.ngram.weight], lr=config.head_lr))
-    return optimizers
-
-
-def _optimizer(model: KoBertClassifier, config: TrainConfig) -> torch.optim.Optimizer:
-    # No weight decay on biases and LayerNorm: decaying them only hurts (BERT recipe).
-    decay, no_decay, fresh = [], [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad or _is_sparse(model, p):
-            continue
-        if not name.startswith("encoder."):
-            fresh.append(p)
-        elif p.ndim < 2 or "LayerNorm" in name:
-            no_decay.append(p)
-        else:
-            decay.append(p)
-    groups = [
-        {"params": decay, "lr": config.lr, "weight_decay": config.weight_decay},
-        {"params": no_decay, "lr": config.lr, "weight_decay": 0.0},
-        {"params": fresh, "lr": config.head_lr, "weight_decay": config.weight_decay},
-    ]
-    return torch.optim.AdamW([g for g in groups if g["params"]])
-
-
-def _warmup_linear(
-    optimizer: torch.optim.Optimizer, warmup: int, total: int
-) -> torch.optim.lr_scheduler.LambdaLR:
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / max(1, warmup)
-        return max(0.0, (total - step) / max(1, total - warmup))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
 @torch.no_grad()  # not inference_mode: these tensors feed autograd later

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_helpers import WAIT
+
+from tests.helpers.ui import WAIT
 
 
 @pytest.fixture

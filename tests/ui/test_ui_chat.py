@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
-from ui_helpers import WAIT, send, type_korean
 
 from kobert_chat import paths
 from kobert_chat.labels import EMOTIONS, INTENTS
 from kobert_chat.store import Store
+from tests.helpers.ui import WAIT, send, type_korean
 
 KOREAN_NAMES = {korean for _, korean in INTENTS + EMOTIONS}
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QInputDialog, QMessageBox
-from ui_helpers import WAIT
 
 from kobert_chat import paths
 from kobert_chat.store import Store
+from tests.helpers.ui import WAIT
 
 PREDICTION = {
     "intent": {"label": "smalltalk", "confidence": 0.8, "top": [["smalltalk", 0.8], ["worry", 0.1]]},

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
-from ui_helpers import WAIT
 
 from kobert_chat import paths
 from kobert_chat.settings import load_settings
 from kobert_chat.store import Store
-from tests.conftest import install_model
+from tests.helpers import install_model
+from tests.helpers.ui import WAIT
 
 
 def stored_answer(home, answer_id):

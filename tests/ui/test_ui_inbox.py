@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ui_helpers import WAIT, send
-
 from kobert_chat import paths
 from kobert_chat.store import Store
+from tests.helpers.ui import WAIT, send
 
 
 def test_inbox_lists_least_confident_first_and_labeling_removes_rows(qtbot, window, model_home):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import huggingface_hub.constants
 from PySide6.QtWidgets import QMessageBox
-from ui_helpers import WAIT
 
 from kobert_chat import paths
 from kobert_chat.store import Store
-from tests.kobert_helpers import HUB_FILES, FakeHub, tiny_kobert
+from tests.helpers.kobert import HUB_FILES, FakeHub, tiny_kobert
+from tests.helpers.ui import WAIT
 
 TRAIN_WAIT = 240_000
 

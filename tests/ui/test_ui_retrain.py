@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ui_helpers import WAIT
-
 from kobert_chat import paths
 from kobert_chat.store import Store
+from tests.helpers.ui import WAIT
 
 TRAIN_WAIT = 240_000  # ms: a real child process on a shared 2-core machine
 

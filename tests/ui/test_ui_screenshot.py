@@ -8,7 +8,7 @@ import sys
 
 from PySide6.QtGui import QImage
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_screenshot_flag_saves_a_real_picture_of_the_window(model_home, tmp_path):

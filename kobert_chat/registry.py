@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputError, ModelError
-from ..store import ModelVersion, Store
-from .model_io import check_folder
+from .errors import InputError, ModelError
+from .nlu.model_files import check_folder
+from .store import ModelVersion, Store
 
 STAGING_PREFIX = ".staging-"
 

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SAFETY_TIMEOUT_S = 900  # only so a hung child cannot hang the suite; never an assertion about speed
+from tests.helpers import ROOT, SAFETY_TIMEOUT_S
 
 
 @dataclass(frozen=True)

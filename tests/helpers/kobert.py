@@ -54,7 +54,7 @@ def tiny_kobert(base: Path) -> Path:
     from transformers import BertConfig, BertModel
 
     from kobert_chat.nlu.tokenizer import train_sentencepiece
-    from tests.conftest import sample_examples
+    from tests.helpers import sample_examples
 
     folder = base / "tiny-kobert"
     folder.mkdir(parents=True)

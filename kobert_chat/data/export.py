@@ -1,0 +1,113 @@
+"""`export FILE`: labeled utterances and answers in one .csv/.tsv/.jsonl file that `import` reads back.
+
+Written through atomic.replacing(): streamed into a temp file beside the target and renamed over it,
+so a failure leaves the old file (or none) and a big export never sits in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from kobert_chat import atomic
+from kobert_chat.errors import InputError
+
+from .text_files import neutralize
+
+EXPORT_FORMATS = (".csv", ".tsv", ".jsonl")
+
+
+class AnswerLike(Protocol):
+    kind: str
+    intent: str | None
+    emotion: str | None
+    text: str
+    weight: float
+
+
+def write_export(
+    path: Path | str,
+    utterances: Iterable[tuple[str, Mapping[str, str]]],
+    answers: Iterable[AnswerLike],
+    *,
+    heads: Sequence[str] = ("intent", "emotion"),
+) -> tuple[int, int]:
+    """Write utterances and answers to one .csv/.tsv (UTF-8 with BOM so Excel shows Korean; columns
+    type,text,intent,emotion[,other heads],kind,weight) or .jsonl file (one object per line with `type`).
+
+    The file is replaced atomically: a failure leaves the old file (or none). Returns (utterances, answers)
+    written. `read_import` reads the file back exactly."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise InputError(f"Cannot export to {path.name}: use a .csv, .tsv or .jsonl file name.")
+    extra = [h for h in heads if h not in ("intent", "emotion")]
+    clash = {"type", "text", "kind", "weight"} & set(extra)
+    if clash:
+        raise ValueError(f"head names clash with export columns: {sorted(clash)}")
+    columns = ["type", "text", "intent", "emotion", *extra, "kind", "weight"]
+    try:
+        if suffix == ".jsonl":
+            with atomic.replacing(path, "utf-8") as f:
+                return _write_jsonl(f, utterances, answers)
+        # utf-8-sig: the BOM is what makes Excel open UTF-8 instead of guessing the ANSI code page.
+        with atomic.replacing(path, "utf-8-sig") as f:
+            return _write_table(f, "\t" if suffix == ".tsv" else ",", columns, utterances, answers)
+    except OSError as e:
+        raise InputError(f"Cannot write {path}: {e.strerror or e}.") from None
+
+
+def _write_table(
+    f: TextIO,
+    delimiter: str,
+    columns: list[str],
+    utterances: Iterable[tuple[str, Mapping[str, str]]],
+    answers: Iterable[AnswerLike],
+) -> tuple[int, int]:
+    writer = csv.writer(f, delimiter=delimiter)
+    writer.writerow(columns)
+    n_utt = n_ans = 0
+    for text, labels in utterances:
+        unknown = set(labels) - set(columns[2:-2])
+        if unknown:
+            raise ValueError(f"labels for heads not in the export columns: {sorted(unknown)}")
+        row = {"type": "utterance", "text": text, **labels}
+        writer.writerow([neutralize(str(row.get(c) or "")) for c in columns])
+        n_utt += 1
+    for a in answers:
+        row = {
+            "type": "answer",
+            "text": a.text,
+            "intent": a.intent,
+            "emotion": a.emotion,
+            "kind": a.kind,
+            "weight": repr(float(a.weight)),
+        }
+        writer.writerow([neutralize(str(row.get(c) or "")) for c in columns])
+        n_ans += 1
+    return n_utt, n_ans
+
+
+def _write_jsonl(
+    f: TextIO, utterances: Iterable[tuple[str, Mapping[str, str]]], answers: Iterable[AnswerLike]
+) -> tuple[int, int]:
+    n_utt = n_ans = 0
+    for text, labels in utterances:
+        obj: dict[str, Any] = {"type": "utterance", "text": text, **labels}
+        f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        n_utt += 1
+    for a in answers:
+        obj = {
+            "type": "answer",
+            "kind": a.kind,
+            "intent": a.intent,
+            "emotion": a.emotion,
+            "text": a.text,
+            "weight": float(a.weight),
+        }
+        f.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        n_ans += 1
+    return n_utt, n_ans

@@ -1,0 +1,217 @@
+"""Records -> rows: labeled utterances (`LabeledRow`) and answers (`AnswerRow`), each record either a
+parsed row or a `Rejected(line, reason)`. Only problems with the whole file (unreadable, unknown type,
+no text column) raise `InputError`. Checking label ids against the known label sets is the caller's job.
+
+    for item in read_labeled(path):
+        if isinstance(item, Rejected): print(f"line {item.line}: {item.reason}")
+        else: use(item.text, item.labels)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kobert_chat.errors import InputError
+
+from .text_files import Rejected, Source, key, listing, open_source, read_header, records, require_columns
+
+MAX_TEXT_CHARS = 10_000
+DEFAULT_HEADS = ("intent", "emotion", "label")
+ANSWER_KINDS = ("answer", "fallback", "crisis")
+
+
+@dataclass(frozen=True)
+class LabeledRow:
+    text: str
+    labels: dict[str, str]  # head -> label id, e.g. {"intent": "greeting", "emotion": "happiness"}
+    line: int  # 1-based line where the record starts
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    kind: str  # answer | fallback | crisis
+    intent: str | None
+    emotion: str | None  # None = any emotion
+    text: str
+    weight: float = 1.0
+    line: int = 0
+
+
+def read_labeled(
+    path: Path | str, *, text_column: str = "text", label_columns: Sequence[str] | None = None
+) -> Iterator[LabeledRow | Rejected]:
+    """Labeled utterances, one item per record. `label_columns=None` means every column named after a head
+    (intent, emotion, label). Every listed label must be filled in, or the record is rejected.
+
+    Raises InputError right away (before iterating) for a file that cannot be used at all."""
+    source = open_source(path)
+    text_key = key(text_column)
+    wanted = [key(c) for c in label_columns] if label_columns is not None else None
+    if source.format != "jsonl":
+        header = read_header(source)
+        require_columns(source, header, [text_key] + (wanted or []))
+        if wanted is None:
+            wanted = [h for h in header if h in DEFAULT_HEADS and h != text_key]
+            if not wanted:
+                raise InputError(
+                    f"{source.name} has no label column (intent, emotion or label); found: {listing(header)}."
+                )
+    return _labeled_rows(source, text_key, wanted)
+
+
+def read_answers(path: Path | str) -> Iterator[AnswerRow | Rejected]:
+    """Answer rows (columns kind, intent, emotion, text, weight; only text is required)."""
+    source = open_source(path)
+    if source.format != "jsonl":
+        require_columns(source, read_header(source), ["text"])
+    return _answer_rows(source)
+
+
+def read_import(
+    path: Path | str, *, heads: Collection[str] | None = None
+) -> Iterator[LabeledRow | AnswerRow | Rejected]:
+    """A file that may mix labeled utterances and answers, as `write_export` writes it.
+
+    A record is an answer if its `type` is `answer`, or if there is no `type` column and the file has a
+    `kind` column; otherwise it is a labeled utterance whose labels are its non-empty head columns
+    (`heads`, default intent, emotion, label). Utterances may carry only some of the heads."""
+    source = open_source(path)
+    head_keys = [key(h) for h in (heads if heads is not None else DEFAULT_HEADS)]
+    if source.format != "jsonl":
+        header = read_header(source)
+        require_columns(source, header, ["text"])
+        if not any(h in header for h in [*head_keys, "kind", "type"]):
+            raise InputError(
+                f"{source.name} has neither label columns ({', '.join(head_keys)}) nor a kind column; "
+                f"found: {listing(header)}."
+            )
+    return _import_rows(source, head_keys)
+
+
+class _Bad(Exception):
+    """A record problem; becomes Rejected(line, reason)."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _labeled_rows(source: Source, text_key: str, wanted: list[str] | None) -> Iterator[LabeledRow | Rejected]:
+    for item in records(source):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        line, rec = item
+        try:
+            text = _text(rec, text_key)
+            if wanted is None:  # JSONL without explicit columns: the head keys this object has
+                keys = [k for k in DEFAULT_HEADS if k in rec and rec[k] is not None and k != text_key]
+                if not keys:
+                    raise _Bad("no label (intent, emotion or label)")
+            else:
+                keys = wanted
+            labels = {k: _label(rec, k) for k in keys}
+            missing = [k for k, v in labels.items() if not v]
+            if missing:
+                raise _Bad(f"missing {', '.join(missing)}")
+            yield LabeledRow(text, labels, line)
+        except _Bad as e:
+            yield Rejected(line, str(e))
+
+
+def _answer_rows(source: Source) -> Iterator[AnswerRow | Rejected]:
+    for item in records(source):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        line, rec = item
+        try:
+            yield _answer(rec, line)
+        except _Bad as e:
+            yield Rejected(line, str(e))
+
+
+def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | AnswerRow | Rejected]:
+    for item in records(source):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        line, rec = item
+        try:
+            if "type" in rec:
+                kind_of_row = _label(rec, "type").lower()
+                if kind_of_row not in ("", "utterance", "answer"):
+                    raise _Bad(f"unknown type {kind_of_row!r} (use utterance or answer)")
+                is_answer = kind_of_row == "answer"
+            else:  # CSV records carry every header key, so for CSV this is "the file has a kind column"
+                is_answer = "kind" in rec
+            if is_answer:
+                yield _answer(rec, line)
+                continue
+            text = _text(rec, "text")
+            labels = {k: v for k in head_keys if k != "text" and (v := _label(rec, k))}
+            if not labels:
+                raise _Bad(f"no label ({', '.join(head_keys)})")
+            yield LabeledRow(text, labels, line)
+        except _Bad as e:
+            yield Rejected(line, str(e))
+
+
+def _answer(rec: dict[str, Any], line: int) -> AnswerRow:
+    kind = _label(rec, "kind").lower() or "answer"
+    if kind not in ANSWER_KINDS:
+        raise _Bad(f"unknown kind {kind!r} (use answer, fallback or crisis)")
+    text = _text(rec, "text")
+    intent = _label(rec, "intent") or None
+    emotion = _label(rec, "emotion") or None
+    if kind == "answer" and intent is None:
+        raise _Bad("an answer needs an intent")
+    return AnswerRow(kind, intent, emotion, text, _weight(rec.get("weight")), line)
+
+
+def _string(rec: dict[str, Any], key: str) -> str:
+    value = rec.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise _Bad(f"{key} must be text, not {type(value).__name__}")
+    if _SURROGATE.search(value):
+        raise _Bad(f"{key} contains bytes that are not valid UTF-8")
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _text(rec: dict[str, Any], key: str) -> str:
+    if key not in rec:
+        raise _Bad(f"no {key!r} field")
+    text = _string(rec, key)
+    if not text:
+        raise _Bad(f"empty {key}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise _Bad(f"{key} is longer than {MAX_TEXT_CHARS:,} characters ({len(text):,})")
+    return text
+
+
+def _label(rec: dict[str, Any], key: str) -> str:
+    value = _string(rec, key)
+    if len(value) > 200:
+        raise _Bad(f"{key} is longer than 200 characters")
+    return value
+
+
+def _weight(value: Any) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Bad(f"weight must be a positive number, not {value!r}")
+    try:
+        weight = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        raise _Bad(f"weight must be a positive number, not {str(value)[:40]!r}") from None
+    if not math.isfinite(weight) or weight <= 0:
+        raise _Bad(f"weight must be a positive number, not {str(value)[:40]!r}")
+    return weight
