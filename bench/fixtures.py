@@ -19,9 +19,9 @@ from kobert_chat import paths
 from kobert_chat.labels import DEFAULT_HEADS
 from kobert_chat.nlu.model import HeadsConfig, KoBertClassifier
 from kobert_chat.nlu.model_io import save_model
-from kobert_chat.nlu.registry import Registry
 from kobert_chat.nlu.starter import DEFAULT_RECIPE, build_starter
 from kobert_chat.nlu.tokenizer import KoBertTokenizer
+from kobert_chat.registry import Registry
 from kobert_chat.store import Store
 from kobert_chat.training_data import bundled_examples
 

@@ -22,10 +22,11 @@ from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
 from kobert_chat.labels import DEFAULT_HEADS
+from kobert_chat.nlu.examples import Example, stratified_split
 from kobert_chat.nlu.model import HeadsConfig, KoBertClassifier, starter_bert_config
 from kobert_chat.nlu.starter import DEFAULT_RECIPE
 from kobert_chat.nlu.tokenizer import Batch, KoBertTokenizer, pad
-from kobert_chat.nlu.training import Example, TrainConfig, evaluate_examples, stratified_split, train
+from kobert_chat.nlu.training import TrainConfig, evaluate_examples, train
 
 
 class _TrainerModel(nn.Module):
