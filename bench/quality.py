@@ -61,7 +61,7 @@ def main() -> None:
             recipe=recipe,
             seed=args.seed,
             progress=lambda e: (
-                e.get("event") == "stage" and stages.setdefault(e["stage"], time.perf_counter())
+                e.kind == "stage" and stages.setdefault(e.stage, time.perf_counter())
             ),
         )
         elapsed = time.perf_counter() - t0

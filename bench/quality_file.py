@@ -84,7 +84,7 @@ def main() -> int:
         t0 = time.perf_counter()
         done = run_training(TrainRequest(mode=args.mode, data=[train_file], head=args.head), home=home)
         seconds = time.perf_counter() - t0
-        ours = evaluate_file(test_file, model_dir=Path(done["path"]), head=args.head, device="cpu")
+        ours = evaluate_file(test_file, model_dir=Path(done.path), head=args.head, device="cpu")
     results["starter_" + args.mode] = {
         "macro_f1": ours["macro_f1"],
         "accuracy": ours["accuracy"],

@@ -43,6 +43,6 @@ def time_retrain(home: Path, mode: str, epochs: int | None = None) -> dict:
         "seconds": time.perf_counter() - t0,
         "mode": mode,
         "epochs": epochs or "default",
-        "version": done.get("version"),
-        "n_train": done.get("n_train"),
+        "version": done.version,
+        "n_train": done.n_train,
     }

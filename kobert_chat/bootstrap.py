@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from .nlu.starter import build_starter, recipe_from_env
+from .progress import Progress, ignore
 from .registry import Registry
 from .store import ModelVersion
 from .training_data import bundled_examples
 
 log = logging.getLogger(__name__)
-Progress = Callable[[dict], None]
 
 
 def build_starter_version(
@@ -22,7 +21,7 @@ def build_starter_version(
     activate: bool = True,
 ) -> ModelVersion:
     """Train the starter into a staging folder and register it (activating it if asked)."""
-    emit = progress or (lambda event: None)
+    emit = progress or ignore
     train, test = bundled_examples("train"), bundled_examples("test")
     log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
     with registry.staging() as staging:

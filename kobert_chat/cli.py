@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from . import paths
+from . import paths, progress
 from .errors import KobertChatError, TrainingCancelled
 
 log = logging.getLogger("kobert_chat")
@@ -162,16 +162,16 @@ def _setup_logging() -> Path:
     return log_file
 
 
-def _open_engine(args, progress: bool = True):
+def _open_engine(args, show_progress: bool = True):
     from .engine import ChatEngine
 
-    def show(event: dict) -> None:
-        if event.get("event") == "stage":
-            print(f"[starter] {event.get('message')}", file=sys.stderr)
-        elif event.get("event") == "epoch":
-            print(f"[starter] epoch {event['epoch']}: {json.dumps(event['val'])}", file=sys.stderr)
+    def show(event: progress.Event) -> None:
+        if isinstance(event, progress.Stage):
+            print(f"[starter] {event.message}", file=sys.stderr)
+        elif isinstance(event, progress.Epoch):
+            print(f"[starter] epoch {event.epoch}: {json.dumps(event.val)}", file=sys.stderr)
 
-    return ChatEngine.open(device=args.device, on_progress=show if progress else None)
+    return ChatEngine.open(device=args.device, on_progress=show if show_progress else None)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -230,20 +230,19 @@ def _train(args) -> int:
     )  # Cancel in the app sends SIGTERM first
     jsonl = args.progress == "jsonl"
 
-    def emit(event: dict) -> None:
+    def emit(event: progress.Event) -> None:
         if jsonl:
-            print(json.dumps(event, ensure_ascii=False), flush=True)
-        elif event.get("event") == "epoch":
+            print(progress.to_json(event), flush=True)
+        elif isinstance(event, progress.Epoch):
             print(
-                f"epoch {event['epoch']}: loss {event['loss']} val {json.dumps(event['val'])} "
-                f"(eta {event['eta_s']}s)",
+                f"epoch {event.epoch}: loss {event.loss} val {json.dumps(event.val)} (eta {event.eta_s}s)",
                 file=sys.stderr,
             )
-        elif event.get("event") in ("stage", "data"):
-            print(json.dumps(event, ensure_ascii=False), file=sys.stderr)
-        elif event.get("event") == "download":
-            total = f"{event['total'] / 1e6:.1f}" if event.get("total") else "?"
-            print(f"downloading {event['file']}: {event['done'] / 1e6:.1f} of {total} MB", file=sys.stderr)
+        elif isinstance(event, (progress.Stage, progress.Data)):
+            print(progress.to_json(event), file=sys.stderr)
+        elif isinstance(event, progress.Download):
+            total = f"{event.total / 1e6:.1f}" if event.total else "?"
+            print(f"downloading {event.file}: {event.done / 1e6:.1f} of {total} MB", file=sys.stderr)
 
     mode = args.mode or ("full" if args.data else "quick")  # see --mode's help
     request = TrainRequest(
@@ -264,28 +263,21 @@ def _train(args) -> int:
         done = run_training(request, progress=emit, should_stop=lambda: stop["flag"])
     except TrainingCancelled:
         if jsonl:
-            print(json.dumps({"event": "cancelled"}), flush=True)
+            print(progress.to_json(progress.Cancelled()), flush=True)
         raise
     except KobertChatError as e:
         if jsonl:
-            print(json.dumps({"event": "error", "message": str(e)}, ensure_ascii=False), flush=True)
+            print(progress.to_json(progress.Error(str(e))), flush=True)
         raise
-    if not done:  # a torchrun rank other than 0: rank 0 reports
+    if done is None:  # a torchrun rank other than 0: rank 0 reports
         return EXIT_OK
     if jsonl:
-        print(json.dumps(done, ensure_ascii=False), flush=True)
+        print(progress.to_json(done), flush=True)
     else:
-        print(
-            json.dumps(
-                {
-                    k: (compact(v) if k in ("metrics", "current_metrics") else v)
-                    for k, v in done.items()
-                    if k != "event"
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        report = progress.to_dict(done)
+        del report["event"]
+        report["metrics"], report["current_metrics"] = compact(done.metrics), compact(done.current_metrics)
+        print(json.dumps(report, ensure_ascii=False, indent=2))
     return EXIT_OK
 
 

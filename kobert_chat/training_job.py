@@ -11,6 +11,7 @@ transformers take seconds to load, and a typo in a file name should fail at once
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -24,13 +25,13 @@ from .data.formats import LabeledRow, Rejected, read_labeled
 from .errors import InputError, KobertChatError, TrainingCancelled
 from .nlu import kobert  # light: imports huggingface_hub and torch only when used
 from .nlu.evaluation import summary
+from .progress import Data, Done, Download, Progress, ignore
 from .store import Store
 
 if TYPE_CHECKING:
     from .nlu.examples import Example
     from .registry import Registry
 
-Progress = Callable[[dict], None]
 ACTIVATE_TOLERANCE = 0.01  # a new version may be this much worse (noise) and still be promoted
 
 
@@ -57,8 +58,9 @@ def run_training(
     home: Path | None = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
-) -> dict:
-    emit = progress or (lambda event: None)
+) -> Done | None:
+    """The finished run (None on a torchrun rank other than 0: rank 0 reports)."""
+    emit = progress or ignore
     home = home or paths.data_home()
     if request.out is not None and request.activate:
         raise InputError(
@@ -100,7 +102,7 @@ def run_training(
         except BaseException as e:
             store.finish_training_run(run_id, "failed", error=str(e)[:500])
             raise
-        store.finish_training_run(run_id, "succeeded", version_id=done.get("version"))
+        store.finish_training_run(run_id, "succeeded", version_id=done.version if done else None)
         distributed.shutdown(dist)  # waits for every rank, then leaves the group (no-op for one process)
         return done
     finally:
@@ -116,18 +118,15 @@ def _other_rank(
     device,
     should_stop,
     dist,
-) -> dict:
-    """torchrun rank > 0: the same training on its shard, reading what rank 0 wrote; returns {} (nothing to report)."""
+) -> None:
+    """torchrun rank > 0: the same training on its shard, reading what rank 0 wrote; nothing to report."""
     from .nlu import distributed
 
-    def silent(event: dict) -> None:
-        pass
-
     dist.barrier()  # rank 0 has written the label sets
-    file_examples = _file_examples(request, file_rows, rejected, store, silent, write=False)
-    _train_and_register(request, store, registry, file_examples, device, silent, should_stop, dist)
+    file_examples = _file_examples(request, file_rows, rejected, store, ignore, write=False)
+    _train_and_register(request, store, registry, file_examples, device, ignore, should_stop, dist)
     distributed.shutdown(dist)
-    return {}
+    return None
 
 
 def _train_and_register(
@@ -139,7 +138,7 @@ def _train_and_register(
     emit: Progress,
     should_stop,
     dist=None,
-) -> dict:
+) -> Done | None:
     from .nlu.distributed import Dist
     from .nlu.model_io import save_model
     from .nlu.training import TrainConfig, mean_macro_f1, train
@@ -161,21 +160,13 @@ def _train_and_register(
         model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop, dist=dist
     )
     if not dist.is_main:
-        return {}  # rank 0 evaluates, writes and reports
+        return None  # rank 0 evaluates, writes and reports
     current = _current_metrics(registry, result.val_examples, device) if base_version else None
     metrics = {"validation": result.metrics, "best_epoch": result.best_epoch}
-    done = {
-        "event": "done",
-        "metrics": result.metrics,
-        "current_metrics": current,
-        "n_train": result.n_train,
-        "n_val": result.n_val,
-        "best_epoch": result.best_epoch,
-    }
+    done = Done(result.metrics, current, result.n_train, result.n_val, result.best_epoch)
     if request.out is not None:
         _save_out(result.model, tokenizer, Path(request.out), metrics)
-        done["path"] = str(request.out)
-        return done
+        return dataclasses.replace(done, path=str(request.out))
     with registry.staging() as staging:
         save_model(result.model, tokenizer, staging, metrics)
         params = _params(request) | {"epochs": epochs, "lr": lr}
@@ -187,18 +178,20 @@ def _train_and_register(
             n_train=result.n_train,
             params=params,
         )
-    done |= {"version": version.id, "path": str(version.path), "activated": False}
+    done = dataclasses.replace(done, version=version.id, path=str(version.path))
     if request.activate:
         new_score = mean_macro_f1(result.metrics)
         old_score = mean_macro_f1({h: m for h, m in (current or {}).items() if h in result.metrics})
         if current is None or new_score >= old_score - ACTIVATE_TOLERANCE:
             registry.activate(version.id)
-            done["activated"] = True
-        else:
-            done["not_activated_reason"] = (
+            return dataclasses.replace(done, activated=True)
+        return dataclasses.replace(
+            done,
+            not_activated_reason=(
                 f"validation macro-F1 {new_score:.3f} is below the current model's "
                 f"{old_score:.3f}; kept {version.id} inactive"
-            )
+            ),
+        )
     return done
 
 
@@ -240,7 +233,7 @@ def _download_events(emit: Progress) -> kobert.DownloadProgress:
     """Download progress as JSON-lines events: {"event": "download", "file", "done", "total"} (bytes)."""
 
     def report(name: str, done: int, total: int | None) -> None:
-        emit({"event": "download", "file": name, "done": done, "total": total})
+        emit(Download(name, done, total))
 
     return report
 
@@ -294,7 +287,7 @@ def _file_examples(
     labels = sorted({label for _, label in rows})
     if write:  # torchrun ranks > 0 only read (rank 0 wrote them)
         store.ensure_labels(request.head, [(lab, lab) for lab in labels])
-    emit({"event": "data", "rows": len(rows), "rejected": rejected, "head": request.head, "labels": labels})
+    emit(Data(len(rows), rejected, str(request.head), labels, f"{request.head}: {len(rows):,}줄 읽음"))
     return [Example(text, {request.head: label}) for text, label in rows]
 
 

@@ -190,8 +190,8 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(
         home=home,
         progress=events.append,
     )
-    assert done["event"] == "done" and done["activated"] is False
-    folder = Path(done["path"])
+    assert done is not None and done.kind == "done" and done.activated is False
+    folder = Path(done.path)
     assert {"config.json", "model.safetensors", "spiece.model", "labels.json"} <= {
         p.name for p in folder.iterdir()
     }
@@ -200,10 +200,10 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(
 
     engine = ChatEngine.open(home, device="cpu")
     try:
-        assert engine.store.model_version(done["version"]).backbone == "kobert"
-        engine.activate(done["version"])
+        assert engine.store.model_version(done.version).backbone == "kobert"
+        engine.activate(done.version)
         reply = engine.reply(engine.new_conversation(), "오늘 너무 피곤하다")
-        assert reply.bot.text and reply.user.model_version == done["version"]
+        assert reply.bot.text and reply.user.model_version == done.version
     finally:
         engine.close()
     data = tmp_path / "eval.csv"
@@ -211,7 +211,7 @@ def test_fine_tuned_kobert_from_the_cache_saves_loads_chats_and_evaluates(
         "text,label\n안녕하세요,greeting\n정말 고마워요,thanks\n요즘 잠이 안 와,worry\n", encoding="utf-8"
     )
     report = evaluate_file(data, head="intent", device="cpu")
-    assert report["model"] == done["version"] and report["n"] == 3
+    assert report["model"] == done.version and report["n"] == 3
     assert offline == []  # cache, training, saving, chatting, evaluating: no connection at all
 
 

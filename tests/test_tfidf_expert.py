@@ -168,7 +168,7 @@ def test_retraining_a_version_saved_before_the_expert_gives_it_one(home, tiny_mo
     _strip_expert(old)
     install_model(home, old)
     done = run_training(TrainRequest(mode="quick", epochs=2, device="cpu"), home=home)
-    retrained = Classifier.load(done["path"], "cpu")
+    retrained = Classifier.load(done.path, "cpu")
     assert retrained.model.tfidf is not None and retrained.model.tfidf.n_features > 0
     assert set(retrained.model.heads_config.tfidf_mix) == {"intent", "emotion"}
 
@@ -184,7 +184,7 @@ def test_cancel_reaches_the_expert_fit(tiny_model_dir):
     fitting = {"now": False}
 
     def progress(event: dict) -> None:
-        fitting["now"] |= event.get("stage") == "tfidf"
+        fitting["now"] |= getattr(event, "stage", None) == "tfidf"
 
     with pytest.raises(TrainingCancelled):
         train(

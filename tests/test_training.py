@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from kobert_chat import progress
 from kobert_chat.errors import InputError, TrainingCancelled
 from kobert_chat.nlu.examples import Example, stratified_split
 from kobert_chat.nlu.model_io import load_model
@@ -18,10 +19,10 @@ def test_full_training_learns_a_separable_task(tiny_model_dir):
     cfg = TrainConfig(mode="full", epochs=4, batch_size=16, lr=1e-3, head_lr=1e-2, patience=10)
     result = train(model, tok, toy_examples(), cfg, progress=events.append)
     assert result.metrics["intent"]["accuracy"] >= 0.9
-    kinds = [e["event"] for e in events]
+    kinds = [e.kind for e in events]
     assert kinds[0] == "start" and "step" in kinds and kinds.count("epoch") >= 1
-    step = next(e for e in events if e["event"] == "step")
-    assert {"epoch", "step", "total_steps", "loss", "eta_s"} <= set(step)
+    step = next(e for e in events if e.kind == "step")
+    assert {"epoch", "step", "total_steps", "loss", "eta_s"} <= set(progress.to_dict(step))
 
 
 def test_quick_mode_trains_heads_only(tiny_model_dir):

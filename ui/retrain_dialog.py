@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kobert_chat import progress
 from kobert_chat.errors import InputError, KobertChatError
 
 from . import errors
@@ -52,7 +53,7 @@ class RetrainDialog(QDialog):
         self._worker = worker
         self._extra_args = tuple(extra_args)  # e.g. ("--epochs", "3"): tests keep runs short
         self.process: TrainingProcess | None = None
-        self.done_event: dict | None = None
+        self.done_event: progress.Done | None = None
         self.outcome: str | None = None
         self._steps_per_epoch = 1.0
         self._stages = 0  # full mode trains in two stages (encoder, then heads): each sends "start"
@@ -190,45 +191,40 @@ class RetrainDialog(QDialog):
             self.cancel_button.setEnabled(False)
             self.process.cancel()
 
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "start":
+    def _on_event(self, event: progress.Event) -> None:
+        if isinstance(event, progress.Start):
             self._stages += 1
             self._x_offset = self._last_x  # a later stage continues the chart instead of drawing over it
-            self.progress.setRange(0, int(event.get("total_steps") or 1))
+            self.progress.setRange(0, max(1, event.total_steps))
             self.progress.setValue(0)
-            self._steps_per_epoch = (event.get("total_steps") or 1) / max(1, event.get("epochs") or 1)
+            self._steps_per_epoch = max(1, event.total_steps) / max(1, event.epochs)
             stage = f"{self._stages}단계 " if self._stages > 1 else ""
-            self.stage.setText(
-                f"{stage}학습 중 · 학습 문장 {event.get('n_train', 0):,}개, 검증 문장 {event.get('n_val', 0):,}개"
-            )
-        elif kind == "step":
-            self.progress.setValue(int(event.get("step", 0)))
-            self._last_x = self._x_offset + event.get("step", 0) / self._steps_per_epoch
-            self.chart.add_loss(self._last_x, float(event.get("loss", 0.0)))
+            self.stage.setText(f"{stage}학습 중 · 학습 문장 {event.n_train:,}개, 검증 문장 {event.n_val:,}개")
+        elif isinstance(event, progress.Step):
+            self.progress.setValue(event.step)
+            self._last_x = self._x_offset + event.step / self._steps_per_epoch
+            self.chart.add_loss(self._last_x, float(event.loss))
             self.eta.setText(
-                f"에포크 {event.get('epoch')} · 손실 {event.get('loss', 0):.3f} · "
-                f"남은 시간 최대 약 {duration_text(event.get('eta_s') or 0)}"
+                f"에포크 {event.epoch} · 손실 {event.loss:.3f} · 남은 시간 최대 약 {duration_text(event.eta_s)}"
             )
-        elif kind == "epoch":
-            val = event.get("val") or {}
-            self._last_x = self._x_offset + event.get("epoch", 0)
-            self.chart.add_validation(self._last_x, {h: m.get("macro_f1", 0.0) for h, m in val.items()})
-        elif kind == "download":
-            done, total = int(event.get("done") or 0), int(event.get("total") or 0)
+        elif isinstance(event, progress.Epoch):
+            self._last_x = self._x_offset + event.epoch
+            self.chart.add_validation(self._last_x, {h: m.get("macro_f1", 0.0) for h, m in event.val.items()})
+        elif isinstance(event, progress.Download):
+            total = event.total or 0
             self.progress.setRange(0, max(total, 1))
-            self.progress.setValue(min(done, max(total, 1)))
+            self.progress.setValue(min(event.done, max(total, 1)))
             self.stage.setText(
-                f"KoBERT 내려받는 중 · {event.get('file', '')} {done / 1e6:,.1f} / {total / 1e6:,.1f} MB"
+                f"KoBERT 내려받는 중 · {event.file} {event.done / 1e6:,.1f} / {total / 1e6:,.1f} MB"
             )
-        elif kind in ("stage", "data") and event.get("message"):
-            self.stage.setText(event["message"])
-        elif kind == "done":
+        elif isinstance(event, (progress.Stage, progress.Data)) and event.message:
+            self.stage.setText(event.message)
+        elif isinstance(event, progress.Done):
             self.done_event = event
 
     def _on_finished(self, outcome: str, _code: int) -> None:
         self.outcome = outcome
-        if outcome == "done" and self.done_event is not None and self.done_event.get("version"):
+        if outcome == "done" and self.done_event is not None and self.done_event.version:
             self.result_view.show_result(self.done_event)
             self.pages.setCurrentIndex(2)
         elif outcome == "cancelled":
@@ -241,7 +237,7 @@ class RetrainDialog(QDialog):
             errors.show_error(
                 self,
                 InputError(text)
-                if "error" in _event_kinds(self.process)
+                if self.process and any(isinstance(e, progress.Error) for e in self.process.events)
                 else KobertChatError(text or "학습 프로세스가 오류로 끝났어요."),
             )
         if self._close_when_stopped:
@@ -249,7 +245,7 @@ class RetrainDialog(QDialog):
 
     # -- promote / discard -----------------------------------------------------------------------
     def new_version(self) -> str | None:
-        return (self.done_event or {}).get("version")
+        return self.done_event.version if self.done_event else None
 
     def promote(self) -> None:
         version, engine = self.new_version(), self.engine
@@ -297,10 +293,6 @@ class RetrainDialog(QDialog):
             self.cancel_training()
             return
         super().reject()
-
-
-def _event_kinds(process: TrainingProcess | None) -> set[str]:
-    return {e.get("event") for e in process.events} if process else set()
 
 
 def _button_row(*buttons: QPushButton) -> QHBoxLayout:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from kobert_chat import progress
+
 
 def duration_text(seconds: float) -> str:
     seconds = max(0, round(seconds))
@@ -69,26 +71,21 @@ class StartupView(QWidget):
         self.progress.setRange(0, 0)
         self.retry.hide()
 
-    def update_progress(self, event: dict) -> None:
+    def update_progress(self, event: progress.Event) -> None:
         """Events from ChatEngine.open(on_progress=...): stage / start / step / epoch (the starter build)."""
-        kind = event.get("event")
-        if event.get("message"):
-            self.stage.setText(event["message"])
-        if kind == "start":
+        if isinstance(event, progress.Stage) and event.message:
+            self.stage.setText(event.message)
+        if isinstance(event, progress.Start):
             self.note.setText(
-                f"처음 실행이라 이 컴퓨터에서 기본 모델을 만들고 있어요 (학습 문장 {event.get('n_train', 0):,}개). "
+                f"처음 실행이라 이 컴퓨터에서 기본 모델을 만들고 있어요 (학습 문장 {event.n_train:,}개). "
                 "한 번만 하면 되고, 끝나면 바로 대화할 수 있어요."
             )
             self.note.show()
-        elif kind == "step" and event.get("total_steps"):
-            self.progress.setRange(0, int(event["total_steps"]))
-            self.progress.setValue(int(event["step"]))
-            self.stage.setText(f"기본 모델 학습 중 · 에포크 {event.get('epoch', 1)}")
-            if event.get("eta_s") is not None:
-                self.detail.setText(f"남은 시간 약 {duration_text(event['eta_s'])}")
-        elif "fraction" in event:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(float(event["fraction"]) * 1000))
+        elif isinstance(event, progress.Step) and event.total_steps:
+            self.progress.setRange(0, event.total_steps)
+            self.progress.setValue(event.step)
+            self.stage.setText(f"기본 모델 학습 중 · 에포크 {event.epoch}")
+            self.detail.setText(f"남은 시간 약 {duration_text(event.eta_s)}")
 
     def show_failure(self, text: str) -> None:
         self.note.hide()

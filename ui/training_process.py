@@ -7,7 +7,6 @@ registers an inactive version and the dialog decides.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 import kobert_chat
+from kobert_chat import progress
 from kobert_chat.paths import HOME_ENV
 
 log = logging.getLogger("kobert_chat.ui")
@@ -26,7 +26,7 @@ KILL_AFTER_MS = 3000
 
 
 class TrainingProcess(QObject):
-    event = Signal(dict)  # one parsed JSON line from stdout
+    event = Signal(object)  # one progress event (kobert_chat.progress) parsed from a stdout line
     finished = Signal(str, int)  # outcome: "done" | "cancelled" | "failed", exit code
 
     def __init__(self, home: Path, parent: QObject | None = None) -> None:
@@ -47,7 +47,7 @@ class TrainingProcess(QObject):
         self.process.errorOccurred.connect(self._error)
         self._buffer = b""
         self.stderr = ""
-        self.events: list[dict] = []
+        self.events: list[progress.Event] = []
         self.cancel_requested = False
         self._kill_timer = QTimer(self, singleShot=True, interval=KILL_AFTER_MS)
         self._kill_timer.timeout.connect(self.process.kill)
@@ -73,8 +73,8 @@ class TrainingProcess(QObject):
     def error_text(self) -> str:
         """What went wrong, for the error dialog: the CLI's error event, else the end of stderr."""
         for event in reversed(self.events):
-            if event.get("event") == "error":
-                return event.get("message", "")
+            if isinstance(event, progress.Error):
+                return event.message
         tail = self.stderr.strip().splitlines()[-12:]
         return "\n".join(tail) or f"학습 프로세스가 코드 {self.process.exitCode()}로 끝났어요."
 
@@ -85,14 +85,12 @@ class TrainingProcess(QObject):
             line = raw.decode("utf-8", errors="replace").strip()
             if not line:
                 continue
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = progress.from_json(line)
+            if event is None:
                 self.stderr += line + "\n"  # not ours (a library printing): keep it for the error dialog
                 continue
-            if isinstance(event, dict):
-                self.events.append(event)
-                self.event.emit(event)
+            self.events.append(event)
+            self.event.emit(event)
 
     def _read_stderr(self) -> None:
         self.stderr += bytes(self.process.readAllStandardError()).decode("utf-8", errors="replace")
@@ -102,7 +100,7 @@ class TrainingProcess(QObject):
         self._kill_timer.stop()
         self._read_stdout()
         self._read_stderr()
-        done = any(e.get("event") == "done" for e in self.events)
+        done = any(isinstance(e, progress.Done) for e in self.events)
         if done and exit_code == 0:
             outcome = "done"
         elif self.cancel_requested or exit_code == 130:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kobert_chat import progress
 from kobert_chat.labels import HEAD_DISPLAY
 
 from .charts import ConfusionMatrixChart
@@ -96,10 +97,10 @@ class TrainingResultView(QWidget):
         layout.addSpacing(10)
         layout.addLayout(body, 1)
 
-    def show_result(self, done: dict) -> None:
-        self.metrics = done.get("metrics") or {}
-        current = done.get("current_metrics")
-        self.headline.setText(f"새 모델 {done.get('version', '')} 학습이 끝났어요")
+    def show_result(self, done: progress.Done) -> None:
+        self.metrics = done.metrics or {}
+        current = done.current_metrics
+        self.headline.setText(f"새 모델 {done.version or ''} 학습이 끝났어요")
         rows = metric_rows(current, self.metrics)
         self.table.setRowCount(len(rows))
         self.table.setVerticalHeaderLabels([r[0] for r in rows])

@@ -17,6 +17,7 @@ import torch
 
 from ..errors import InputError
 from ..labels import DEFAULT_HEADS
+from ..progress import Progress, Stage, ignore
 from .evaluation import summary
 from .examples import Example
 from .model import HeadsConfig, KoBertClassifier, starter_bert_config
@@ -78,14 +79,14 @@ def build_starter(
     extra_texts: Sequence[str] = (),
     heads: dict[str, list[str]] | None = None,
     device: torch.device | str = "cpu",
-    progress: Callable[[dict], None] | None = None,
+    progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> dict:
     """Build and save a starter model into out_folder; returns its metrics."""
-    emit = progress or (lambda event: None)
+    emit = progress or ignore
     out_folder = Path(out_folder)
     out_folder.mkdir(parents=True, exist_ok=True)
-    emit({"event": "stage", "stage": "tokenizer", "message": "SentencePiece 학습 중"})
+    emit(Stage("tokenizer", "낱말 조각 사전을 만드는 중"))
     texts = [ex.text for ex in train_examples] + list(extra_texts)
     with tempfile.TemporaryDirectory() as tmp:
         spm_path = train_sentencepiece(texts, Path(tmp) / "spiece", recipe.vocab_size)
@@ -107,7 +108,7 @@ def build_starter(
                 tfidf=recipe.tfidf,
             ),
         )
-        emit({"event": "stage", "stage": "train", "message": "스타터 모델 학습 중"})
+        emit(Stage("train", "기본 모델을 학습하는 중"))
         config = TrainConfig(
             mode="full",
             epochs=recipe.epochs,
@@ -127,7 +128,7 @@ def build_starter(
             "seed": seed,
         }
         if test_examples:
-            emit({"event": "stage", "stage": "evaluate", "message": "평가 중"})
+            emit(Stage("evaluate", "얼마나 잘 맞히는지 확인하는 중"))
             test = evaluate_examples(result.model, tokenizer, test_examples, device)
             metrics["test"] = test
         save_model(result.model, tokenizer, out_folder, metrics)

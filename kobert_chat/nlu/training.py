@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError, TrainingCancelled
+from ..progress import Epoch, Progress, Stage, Start, Step, ignore
 from . import hardware, objective, optim
 from .batching import bucketed_order
 from .distributed import Dist
@@ -39,8 +40,6 @@ from .mixing import C_GRID, DEFAULT_C, Labeled, fit_expert
 from .model import KoBertClassifier
 from .ngrams import NgramBatch, batch_from_features, ngram_features
 from .tokenizer import KoBertTokenizer, pad
-
-Progress = Callable[[dict], None]
 
 
 @dataclass
@@ -69,7 +68,7 @@ class TrainResult:
     best_epoch: int
     n_train: int
     n_val: int
-    history: list[dict] = field(default_factory=list)
+    history: list[Epoch] = field(default_factory=list)
     val_examples: list[Example] = field(default_factory=list)
 
 
@@ -85,7 +84,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     dist: Dist | None = None,
 ) -> TrainResult:
-    emit = progress or (lambda event: None)
+    emit = progress or ignore
     stop = should_stop or (lambda: False)
     device = torch.device(device)
     dist = (
@@ -139,13 +138,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             )
         )
         if batch_size != config.batch_size:
-            emit(
-                {
-                    "event": "stage",
-                    "stage": "batch_size",
-                    "message": f"batch size {batch_size} fits in GPU memory",
-                }
-            )
+            emit(Stage("batch_size", f"GPU 메모리에 맞춰 한 번에 {batch_size}문장씩 학습해요"))
     net = dist.wrap(objective.TrainingForward(model, quick))
     steps_per_epoch = math.ceil(dist.shard_size(len(train_set)) / batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -153,19 +146,10 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     schedulers = [
         optim.warmup_linear(o, int(total_steps * config.warmup_ratio), total_steps) for o in optimizers
     ]
-    emit(
-        {
-            "event": "start",
-            "mode": config.mode,
-            "epochs": config.epochs,
-            "total_steps": total_steps,
-            "n_train": len(train_set),
-            "n_val": len(val_set),
-        }
-    )
+    emit(Start(config.mode, config.epochs, total_steps, len(train_set), len(val_set)))
 
     best_score, best_state, best_epoch, best_metrics = -1.0, None, 0, {}
-    history: list[dict] = []
+    history: list[Epoch] = []
     bad_epochs, step, started = 0, 0, time.monotonic()
     rng = np.random.default_rng(config.seed)
     for epoch in range(1, config.epochs + 1):
@@ -208,16 +192,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if now - last_emit > 0.5 or b == steps_per_epoch - 1:
                 last_emit = now
                 eta = (now - started) / step * (total_steps - step)
-                emit(
-                    {
-                        "event": "step",
-                        "epoch": epoch,
-                        "step": step,
-                        "total_steps": total_steps,
-                        "loss": round(loss.item(), 4),
-                        "eta_s": round(eta, 1),
-                    }
-                )
+                emit(Step(epoch, step, total_steps, round(loss.item(), 4), round(eta, 1)))
         if val_cache is not None:
             metrics = val_cache.evaluate(model, val_set)
         else:
@@ -229,13 +204,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             for h, m in metrics.items()
         }
         eta = (time.monotonic() - started) / step * (total_steps - step)
-        record = {
-            "event": "epoch",
-            "epoch": epoch,
-            "loss": round(epoch_loss / steps_per_epoch, 4),
-            "val": summary,
-            "eta_s": round(eta, 1),
-        }
+        record = Epoch(epoch, round(epoch_loss / steps_per_epoch, 4), summary, round(eta, 1))
         history.append(record)
         emit(record)
         if score > best_score + 1e-4:
@@ -332,7 +301,7 @@ def _fit_tfidf(
     scored with the expert fit on the training split only (its final refit also saw validation).
     Quick mode skips the search over C and the refit on train + validation (a quarter of the fits): it
     keeps C = 10, what full builds choose here, and the expert fit on the training split."""
-    emit({"event": "stage", "stage": "tfidf", "message": "TF-IDF 전문가 학습 중"})
+    emit(Stage("tfidf", "자주 쓰는 표현을 익히는 중"))
     heads = model.heads_config.heads
     val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
 
@@ -350,13 +319,7 @@ def _fit_tfidf(
         refit=not quick,
     )
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
-    emit(
-        {
-            "event": "stage",
-            "stage": "tfidf",
-            "message": "TF-IDF 전문가 가중치 " + ", ".join(f"{h} {w:.2f}" for h, w in fit.mix.items()),
-        }
-    )
+
     return _reports(heads, val_set, fit.val_probs)
 
 

@@ -31,7 +31,7 @@ def test_upgrade_downloads_trains_and_promotes(qtbot, window, model_home, tmp_pa
         dialog.start("quick")
         qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=TRAIN_WAIT)
     assert dialog.outcome == "done", dialog.process.stderr
-    kinds = [e["event"] for e in dialog.process.events]
+    kinds = [e.kind for e in dialog.process.events]
     assert "download" in kinds and kinds[-1] == "done"
     new = dialog.new_version()
     dialog.promote_button.click()

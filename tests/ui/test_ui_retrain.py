@@ -25,7 +25,7 @@ def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, mo
     assert dialog.page() == "progress"
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=TRAIN_WAIT)
     assert dialog.outcome == "done", dialog.process.stderr
-    kinds = [e["event"] for e in dialog.process.events]
+    kinds = [e.kind for e in dialog.process.events]
     assert kinds[0] == "start" and "step" in kinds and kinds.count("epoch") == 1 and kinds[-1] == "done"
     assert dialog.chart.loss and set(dialog.chart.f1) == {"intent", "emotion"}  # the live chart got data
     assert dialog.page() == "result"
@@ -51,7 +51,7 @@ def test_cancel_mid_training_keeps_the_old_model(qtbot, window, model_home):
     dialog = window.open_retrain()  # quick mode, default epochs: long enough to cancel
     dialog.start("quick")
     qtbot.waitUntil(
-        lambda: dialog.process is not None and any(e["event"] == "step" for e in dialog.process.events),
+        lambda: dialog.process is not None and any(e.kind == "step" for e in dialog.process.events),
         timeout=TRAIN_WAIT,
     )
     dialog.cancel_button.click()
