@@ -181,7 +181,7 @@ def _chat(args) -> int:
     from .errors import InputError
 
     engine = _open_engine(args)
-    cid = engine.new_conversation("터미널 대화")
+    cid: int | None = None  # the first message creates the conversation and names it
     print(f"kobert-chat ({engine.model_version}, {engine.device}). 끝내려면 /quit 또는 Ctrl+D.")
     while True:
         try:
@@ -192,12 +192,12 @@ def _chat(args) -> int:
         if text.strip() in ("/quit", "/exit", "/q"):
             return EXIT_OK
         try:
-            reply = engine.reply(cid, text)
+            reply = engine.send(cid, text)
         except InputError as e:
             print(f"  ({e})")
             continue
-        preds = reply.user.predictions
-        tags = "  ".join(f"{h}={p['label']} {p['confidence']:.2f}" for h, p in preds.items())
+        cid = reply.conversation_id
+        tags = "  ".join(f"{h}={p.label} {p.confidence:.2f}" for h, p in reply.predictions.items())
         print(f"봇> {reply.bot.text}\n    [{tags}]")
 
 

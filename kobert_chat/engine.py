@@ -10,18 +10,22 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from . import answer_choice, paths, safety
+from . import answer_choice, import_export, paths, safety
 from .bootstrap import build_starter_version
 from .data.bundled import load_answers
 from .errors import InputError, ModelError
+from .import_export import ImportResult
 from .nlu.inference import Classifier, set_chat_threads
+from .predictions import HeadPrediction
 from .registry import Registry
 from .settings import Settings, load_settings, save_settings
-from .store import Message, ModelVersion, Store
+from .store import Answer, Conversation, Message, ModelVersion, Store
 from .store.core import check_text
+from .titles import DEFAULT_TITLE, title_from
 
 log = logging.getLogger(__name__)
 NO_ANSWER_TEXT = "음… 뭐라고 답해야 할지 모르겠어요. 조금 더 이야기해 줄래요?"
@@ -33,10 +37,22 @@ class Reply:
     bot: Message
     reason: str  # see answer_choice.Choice.reason
     crisis: bool
+    predictions: dict[str, HeadPrediction] = field(default_factory=dict)  # what the model said, typed
 
     @property
     def fallback(self) -> bool:
         return self.reason in ("low_confidence", "no_answer")
+
+    @property
+    def conversation_id(self) -> int:
+        return self.user.conversation_id
+
+
+@dataclass(frozen=True)
+class _Turn:
+    predictions: dict[str, HeadPrediction]
+    choice: answer_choice.Choice
+    crisis: bool
 
 
 class ChatEngine:
@@ -139,39 +155,71 @@ class ChatEngine:
             self.registry.discard(version_id)
 
     # -- chat ----------------------------------------------------------------------------------
+    def send(self, conversation_id: int | None, text: str) -> Reply:
+        """One user turn, as the window and the terminal chat make it: with no conversation yet, one is
+        created and named after this first message; a conversation still called "새 대화" gets that
+        name from its first message too. Naming and logging the turn are one transaction; the model
+        runs before it, so no write lock is held while it thinks."""
+        self._check_message(text)
+        with self._lock:
+            turn = self._decide(conversation_id, text)
+            with self.store.transaction():
+                if conversation_id is None:
+                    conversation_id = self.store.create_conversation(title_from(text)).id
+                else:
+                    conversation = self.store.conversation(conversation_id)
+                    if conversation.title == DEFAULT_TITLE and conversation.message_count == 0:
+                        self.store.rename_conversation(conversation_id, title_from(text))
+                return self._log(conversation_id, text, turn)
+
     def reply(self, conversation_id: int, text: str) -> Reply:
+        """One turn in an existing conversation: classify -> safety rule -> choose answer -> log."""
+        self._check_message(text)
+        with self._lock:
+            turn = self._decide(conversation_id, text)
+            return self._log(conversation_id, text, turn)
+
+    def _decide(self, conversation_id: int | None, text: str) -> _Turn:
+        """Everything about a turn that only reads: the prediction and the answer."""
+        if conversation_id is not None:
+            self.store.conversation(conversation_id)  # clear error before any work if it is gone
+        if self.classifier is None:
+            self.load_active_model()
+        assert self.classifier is not None  # load_active_model raises when nothing loads
+        crisis = safety.is_crisis(text)
+        heads = self.classifier.predict(text)
+        intent, emotion = heads.get("intent"), heads.get("emotion")
+        choice = answer_choice.choose(
+            self.store.answers(enabled_only=True),
+            intent=intent.label if intent else None,
+            emotion=emotion.label if emotion else None,
+            intent_confidence=intent.confidence if intent else 0.0,
+            intent_margin=intent.margin if intent else 0.0,
+            threshold=self.settings.threshold,
+            margin=self.settings.margin,
+            rng=self._rng,
+            previous_answer_id=self._previous_answer_id(conversation_id) if conversation_id else None,
+            crisis=crisis,
+        )
+        return _Turn(dict(heads), choice, crisis)
+
+    def _log(self, conversation_id: int, text: str, turn: _Turn) -> Reply:
+        answer = turn.choice.answer
+        user, bot = self.store.log_turn(
+            conversation_id,
+            text,
+            turn.predictions,
+            self.model_version,
+            answer.text if answer else NO_ANSWER_TEXT,
+            answer.id if answer else None,
+        )
+        return Reply(user, bot, turn.choice.reason, turn.crisis, turn.predictions)
+
+    @staticmethod
+    def _check_message(text: object) -> None:
         if not isinstance(text, str) or not text.strip():
             raise InputError("메시지가 비어 있어요 (empty message): type something to send")
         check_text(text, "A message")  # before the model: its n-gram hashing cannot encode lone surrogates
-        with self._lock:
-            self.store.conversation(conversation_id)  # clear error before any work if it is gone
-            if self.classifier is None:
-                self.load_active_model()
-            crisis = safety.is_crisis(text)
-            heads = self.classifier.predict(text)
-            intent, emotion = heads.get("intent"), heads.get("emotion")
-            choice = answer_choice.choose(
-                self.store.answers(enabled_only=True),
-                intent=intent.label if intent else None,
-                emotion=emotion.label if emotion else None,
-                intent_confidence=intent.confidence if intent else 0.0,
-                intent_margin=intent.margin if intent else 0.0,
-                threshold=self.settings.threshold,
-                margin=self.settings.margin,
-                rng=self._rng,
-                previous_answer_id=self._previous_answer_id(conversation_id),
-                crisis=crisis,
-            )
-            bot_text = choice.answer.text if choice.answer else NO_ANSWER_TEXT
-            user, bot = self.store.log_turn(
-                conversation_id,
-                text,
-                {h: p.to_dict() for h, p in heads.items()},
-                self.model_version,
-                bot_text,
-                choice.answer.id if choice.answer else None,
-            )
-            return Reply(user, bot, choice.reason, crisis)
 
     def _previous_answer_id(self, conversation_id: int) -> int | None:
         count = self.store.message_count(conversation_id)
@@ -179,13 +227,87 @@ class ChatEngine:
         bots = [m for m in recent if m.role == "bot"]
         return bots[-1].answer_id if bots else None
 
-    def new_conversation(self, title: str = "새 대화") -> int:
+    # -- conversations ---------------------------------------------------------------------------
+    def new_conversation(self, title: str = DEFAULT_TITLE) -> int:
         with self._lock:
             return self.store.create_conversation(title).id
+
+    def conversations(self, search: str | None = None) -> list[Conversation]:
+        """Newest activity first; `search` matches titles and message text (case-insensitive)."""
+        return self.store.conversations(search)
+
+    def conversation(self, conversation_id: int) -> Conversation:
+        return self.store.conversation(conversation_id)
+
+    def rename_conversation(self, conversation_id: int, title: str) -> Conversation:
+        with self._lock:
+            return self.store.rename_conversation(conversation_id, title)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        with self._lock:
+            self.store.delete_conversation(conversation_id)
+
+    def message_count(self, conversation_id: int) -> int:
+        return self.store.message_count(conversation_id)
+
+    def messages(self, conversation_id: int, offset: int = 0, limit: int = 200) -> list[Message]:
+        """A page of one conversation, oldest first."""
+        return self.store.messages(conversation_id, offset=offset, limit=limit)
+
+    def newest_messages(self, conversation_id: int, limit: int) -> tuple[int, list[Message]]:
+        """(offset of the first one, the last `limit` messages): the page a chat view opens on."""
+        with self._lock:
+            offset = max(0, self.store.message_count(conversation_id) - limit)
+            return offset, self.store.messages(conversation_id, offset=offset, limit=limit)
+
+    # -- answers (data: editing them never needs a retrain) ---------------------------------------
+    def answers(self, enabled_only: bool = False) -> list[Answer]:
+        return self.store.answers(enabled_only=enabled_only)
+
+    def add_answer(
+        self,
+        text: str,
+        *,
+        intent: str | None,
+        emotion: str | None = None,
+        kind: str = "answer",
+        weight: float = 1.0,
+        enabled: bool = True,
+    ) -> int:
+        with self._lock, self.store.transaction():
+            answer_id = self.store.add_answer(text, intent=intent, emotion=emotion, kind=kind, weight=weight)
+            if not enabled:
+                self.store.update_answer(answer_id, enabled=False)
+            return answer_id
+
+    def update_answer(self, answer_id: int, **changes: Any) -> Answer:
+        """Change any of text, intent, emotion, weight, enabled."""
+        with self._lock:
+            return self.store.update_answer(answer_id, **changes)
+
+    def delete_answer(self, answer_id: int) -> None:
+        with self._lock:
+            self.store.delete_answer(answer_id)
+
+    # -- files -----------------------------------------------------------------------------------
+    def import_file(self, path: Path) -> ImportResult:
+        with self._lock:
+            return import_export.import_file(path, self.store)
+
+    def export_file(self, path: Path) -> tuple[int, int]:
+        with self._lock:
+            return import_export.export_file(path, self.store)
+
+    def model_versions(self) -> list[ModelVersion]:
+        return self.registry.versions()
 
     # -- labeling ------------------------------------------------------------------------------
     def label_sets(self) -> dict[str, list[tuple[str, str]]]:
         return self.store.label_sets()
+
+    def inbox(self, limit: int = 100) -> list[Message]:
+        """The user's messages nobody labeled yet, the ones most worth labeling first."""
+        return self.store.unlabeled_messages(limit=limit)
 
     def label(self, message_id: int, head: str, value: str) -> Message:
         with self._lock:
@@ -202,10 +324,10 @@ class ChatEngine:
         """Mark the model's prediction for this head as right."""
         with self._lock:
             message = self.store.message(message_id)
-            predicted = (message.predictions.get(head) or {}).get("label")
-            if message.role != "user" or not predicted:
+            predicted = message.prediction(head)
+            if message.role != "user" or predicted is None:
                 raise InputError("this message has no prediction to confirm")
-            return self.store.set_label(message_id, head, predicted, source="confirmed")
+            return self.store.set_label(message_id, head, predicted.label, source="confirmed")
 
     def new_label_count(self) -> int:
         with self._lock:

@@ -128,9 +128,9 @@ class AnswersDialog(QDialog):
 
     # -- loading and filtering -------------------------------------------------------------------
     def reload(self) -> None:
-        store = self.engine.store
+        engine = self.engine
         self._worker.run(
-            lambda: store.answers(enabled_only=False),
+            lambda: engine.answers(enabled_only=False),
             self._loaded,
             owner=self,
         )
@@ -224,21 +224,19 @@ class AnswersDialog(QDialog):
             self.open_form(answer)
 
     def save(self, answer_id: int | None, values: dict) -> None:
-        store = self.engine.store
+        engine = self.engine
 
         def write() -> int:
             if answer_id is None:
-                new_id = store.add_answer(
+                return engine.add_answer(
                     values["text"],
                     intent=values["intent"],
                     emotion=values["emotion"],
                     kind=values["kind"],
                     weight=values["weight"],
+                    enabled=values["enabled"],
                 )
-                if not values["enabled"]:
-                    store.update_answer(new_id, enabled=False)
-                return new_id
-            store.update_answer(
+            engine.update_answer(
                 answer_id,
                 text=values["text"],
                 intent=values["intent"],
@@ -251,9 +249,9 @@ class AnswersDialog(QDialog):
         self._worker.run(write, self._saved, owner=self)
 
     def _saved(self, answer_id: int) -> None:
-        store = self.engine.store
+        engine = self.engine
         self._worker.run(
-            lambda: store.answers(enabled_only=False),
+            lambda: engine.answers(enabled_only=False),
             lambda answers: (self._loaded(answers), self.select_answer(answer_id)),
             owner=self,
         )
@@ -262,9 +260,9 @@ class AnswersDialog(QDialog):
         if item.column() != 0:
             return
         answer_id, enabled = item.data(Qt.ItemDataRole.UserRole), item.checkState() == Qt.CheckState.Checked
-        store = self.engine.store
+        engine = self.engine
         self._worker.run(
-            lambda: store.update_answer(answer_id, enabled=enabled),
+            lambda: engine.update_answer(answer_id, enabled=enabled),
             lambda _a: self._saved(answer_id),
             owner=self,
         )
@@ -286,8 +284,8 @@ class AnswersDialog(QDialog):
             "답변 삭제",
             "이 답변을 삭제할까요? 되돌릴 수 없어요.\n잠시 쓰지 않으려면 ‘사용’ 체크만 풀어도 돼요.",
         ):
-            store = self.engine.store
-            self._worker.run(lambda: store.delete_answer(answer_id), lambda _r: self.reload(), owner=self)
+            engine = self.engine
+            self._worker.run(lambda: engine.delete_answer(answer_id), lambda _r: self.reload(), owner=self)
 
     # -- import / export -------------------------------------------------------------------------
     def _choose_import(self) -> None:
@@ -306,11 +304,9 @@ class AnswersDialog(QDialog):
             self.export_to(Path(path))
 
     def import_from(self, path: Path) -> None:
-        from kobert_chat.import_export import import_file
-
-        store = self.engine.store
+        engine = self.engine
         self._worker.run(
-            lambda: import_file(path, store), lambda result: self._imported(path, result), owner=self
+            lambda: engine.import_file(path), lambda result: self._imported(path, result), owner=self
         )
 
     def _imported(self, path: Path, result) -> None:
@@ -327,12 +323,10 @@ class AnswersDialog(QDialog):
         self.reload()
 
     def export_to(self, path: Path) -> None:
-        from kobert_chat.import_export import export_file
-
-        store = self.engine.store
+        engine = self.engine
 
         def done(counts: tuple[int, int]) -> None:
             self.last_summary = f"라벨 단 문장 {counts[0]}개와 답변 {counts[1]}개를 내보냈어요.\n{path}"
             errors.show_notice(self, "내보내기", self.last_summary)
 
-        self._worker.run(lambda: export_file(path, store), done, owner=self)
+        self._worker.run(lambda: engine.export_file(path), done, owner=self)

@@ -56,7 +56,7 @@ class ChatModel(QAbstractListModel):
     def __init__(self, worker: Worker, parent=None) -> None:
         super().__init__(parent)
         self._worker = worker
-        self._store = None
+        self._engine = None  # kobert_chat.engine.ChatEngine, called on the worker thread only
         self._cid: int | None = None
         self._rows: list[Message] = []
         self._first_offset = 0  # store offset of self._rows[0]; > 0 means older messages exist
@@ -67,8 +67,8 @@ class ChatModel(QAbstractListModel):
         self._next_pending = -1
 
     # -- setup -----------------------------------------------------------------------------------
-    def set_store(self, store) -> None:
-        self._store = store
+    def set_engine(self, engine) -> None:
+        self._engine = engine
 
     @property
     def conversation_id(self) -> int | None:
@@ -80,15 +80,13 @@ class ChatModel(QAbstractListModel):
         self._cid, self._rows, self._first_offset, self._fetching = cid, [], 0, False
         self._older_wanted, self._first_page_in = False, cid is None  # the view asks for older pages later
         self.endResetModel()
-        if cid is None or self._store is None:
+        if cid is None or self._engine is None:
             self.loaded.emit()
             return
-        store, generation = self._store, self._generation
+        engine, generation = self._engine, self._generation
 
         def newest_page() -> tuple[int, list[Message]]:
-            count = store.message_count(cid)
-            offset = max(0, count - PAGE_SIZE)
-            return offset, store.messages(cid, offset=offset, limit=PAGE_SIZE)
+            return engine.newest_messages(cid, PAGE_SIZE)
 
         self._fetching = True
         self._worker.run(newest_page, lambda page: self._set_first_page(generation, *page), owner=self)
@@ -129,19 +127,19 @@ class ChatModel(QAbstractListModel):
         Qt's own calls assume rows are appended at the bottom (it asks whenever the last row is
         visible); gating on the view's 'top is in sight' flag turns that into paging upwards.
         """
-        if parent.isValid() or self._cid is None or self._store is None:
+        if parent.isValid() or self._cid is None or self._engine is None:
             return False
         return self._first_offset > 0 and not self._fetching and self._older_wanted
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if not self.canFetchMore(parent):
             return
-        store, cid, generation = self._store, self._cid, self._generation
+        engine, cid, generation = self._engine, self._cid, self._generation
         offset = max(0, self._first_offset - PAGE_SIZE)
         limit = self._first_offset - offset
         self._fetching = True
         self._worker.run(
-            lambda: store.messages(cid, offset=offset, limit=limit),
+            lambda: engine.messages(cid, offset=offset, limit=limit),
             lambda rows: self._prepend(generation, offset, rows),
             owner=self,
         )

@@ -10,20 +10,12 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolBar, QVBoxLayout, QWidget
 
 from kobert_chat.store import Message
+from kobert_chat.titles import DEFAULT_TITLE
 
 from .chat_model import ChatModel
 from .chat_view import ChatView
 from .composer import Composer
 from .worker import Worker
-
-DEFAULT_TITLE = "새 대화"
-TITLE_LENGTH = 24
-
-
-def title_from(text: str) -> str:
-    """A conversation title from its first message: the first line, shortened."""
-    line = text.strip().splitlines()[0].strip() if text.strip() else DEFAULT_TITLE
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
 class ChatPanel(QWidget):
@@ -80,7 +72,7 @@ class ChatPanel(QWidget):
 
     def set_engine(self, engine, label_names: dict[str, dict[str, str]]) -> None:
         self.engine = engine
-        self.model.set_store(engine.store)
+        self.model.set_engine(engine)
         self.view.set_label_names(label_names)
         self.composer.setEnabled(True)
         self.composer.input.setFocus()
@@ -100,31 +92,25 @@ class ChatPanel(QWidget):
         if self.engine is None or not text.strip():
             return
         engine, cid = self.engine, self.model.conversation_id
+        # Sends typed before the first reply of a new chat all go to the conversation that first send
+        # creates: ops run one at a time, so the second reads the id the first stored here.
         box = None
-        if cid is None:  # the first message of an empty chat creates the conversation, named after it
-            box = self._new_conversation = self._new_conversation or {"cid": None, "title": title_from(text)}
+        if cid is None:
+            box = self._new_conversation = self._new_conversation or {"cid": None}
         temp_id = self.model.add_pending(text)
         self.view.scroll_to_end()
 
         def turn():
-            target = cid
+            reply = engine.send(box["cid"] if box is not None else cid, text)
             if box is not None:
-                if box["cid"] is None:
-                    box["cid"] = engine.new_conversation(box["title"])
-                target = box["cid"]
-            elif (
-                engine.store.message_count(target) == 0
-                and engine.store.conversation(target).title == DEFAULT_TITLE
-            ):
-                engine.store.rename_conversation(target, title_from(text))
-            return target, engine.reply(target, text)
+                box["cid"] = reply.conversation_id
+            return reply
 
-        def done(result) -> None:
-            target, reply = result
+        def done(reply) -> None:
             if box is not None and self.model.conversation_id is None:
-                self.model.adopt_conversation(target)
+                self.model.adopt_conversation(reply.conversation_id)
             self.model.resolve_pending(temp_id, reply.user, reply.bot)
-            self.replied.emit(target)
+            self.replied.emit(reply.conversation_id)
 
         def finished(ok: bool) -> None:
             if not ok:

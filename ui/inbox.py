@@ -84,9 +84,9 @@ class InboxDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        store = self.engine.store
+        engine = self.engine
         self._worker.run(
-            lambda: store.unlabeled_messages(limit=LIMIT),
+            lambda: engine.inbox(limit=LIMIT),
             self._fill,
             owner=self,
         )

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from kobert_chat.titles import DEFAULT_TITLE
+
 from . import errors, icons, theme
 from .answers_dialog import AnswersDialog
 from .chat_panel import ChatPanel
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
             self.addAction(act)
             return act
 
-        self.new_action = action("새 대화", "new", self.new_chat, QKeySequence.StandardKey.New)
+        self.new_action = action(DEFAULT_TITLE, "new", self.new_chat, QKeySequence.StandardKey.New)
         self.inbox_action = action(
             "검토함",
             "inbox",
@@ -146,7 +148,7 @@ class MainWindow(QMainWindow):
 
     def _engine_ready(self, result) -> None:
         self.engine, self.label_names, count, status = result
-        self.sidebar.set_store(self.engine.store)
+        self.sidebar.set_engine(self.engine)
         self.chat.set_engine(self.engine, self.label_names)
         for act in self.actions():
             act.setEnabled(True)

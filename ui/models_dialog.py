@@ -93,9 +93,8 @@ class ModelsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        store = self.engine.store
         self._worker.run(
-            store.model_versions,
+            self.engine.model_versions,
             self._fill,
             owner=self,
         )

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kobert_chat.store import Conversation
+from kobert_chat.titles import DEFAULT_TITLE
 
 from . import icons, theme
 from .chat_model import clock_text, local_time
@@ -103,7 +104,7 @@ class Sidebar(QFrame):
         super().__init__(parent)
         self.setObjectName("Sidebar")
         self._worker = worker
-        self._store = None
+        self._engine = None  # kobert_chat.engine.ChatEngine, called on the worker thread only
         self._selected: int | None = None
         self._new_chat = False  # the user started a new chat that has no conversation row yet
 
@@ -112,7 +113,7 @@ class Sidebar(QFrame):
         self.new_button = QToolButton()
         self.new_button.setObjectName("NewButton")
         self.new_button.setToolTip("새 대화 (Ctrl+N)")
-        self.new_button.setAccessibleName("새 대화")
+        self.new_button.setAccessibleName(DEFAULT_TITLE)
         self.new_button.clicked.connect(self.new_requested)
         self.search = QLineEdit()
         self.search.setObjectName("SearchBox")
@@ -169,8 +170,8 @@ class Sidebar(QFrame):
         self.new_button.setIcon(icons.icon("new", theme.colors().text))
         self._search_action.setIcon(icons.icon("search", size=16))
 
-    def set_store(self, store) -> None:
-        self._store = store
+    def set_engine(self, engine) -> None:
+        self._engine = engine
 
     # -- listing ---------------------------------------------------------------------------------
     def current_id(self) -> int | None:
@@ -185,12 +186,12 @@ class Sidebar(QFrame):
 
     def refresh(self, select: int | None = None) -> None:
         """Reload the list (after a reply, rename, delete or search), keeping or moving the selection."""
-        if self._store is None:
+        if self._engine is None:
             return
-        store, search = self._store, self.search.text().strip() or None
+        engine, search = self._engine, self.search.text().strip() or None
         want = select if select is not None else self._selected
         self._worker.run(
-            lambda: store.conversations(search),
+            lambda: engine.conversations(search),
             lambda rows: self._fill(rows, want),
             owner=self,
         )
@@ -264,19 +265,21 @@ class Sidebar(QFrame):
 
     def rename_current(self) -> None:
         conversation = self.current_conversation()
-        if conversation is None or self._store is None:
+        if conversation is None or self._engine is None:
             return
         title, ok = QInputDialog.getText(
             self, "대화 이름 바꾸기", "새 이름", QLineEdit.EchoMode.Normal, conversation.title
         )
         if not ok or title.strip() == conversation.title:
             return
-        store, cid = self._store, conversation.id
-        self._worker.run(lambda: store.rename_conversation(cid, title), lambda _c: self.refresh(), owner=self)
+        engine, cid = self._engine, conversation.id
+        self._worker.run(
+            lambda: engine.rename_conversation(cid, title), lambda _c: self.refresh(), owner=self
+        )
 
     def delete_current(self) -> None:
         conversation = self.current_conversation()
-        if conversation is None or self._store is None:
+        if conversation is None or self._engine is None:
             return
         if not confirm(
             self,
@@ -284,5 +287,5 @@ class Sidebar(QFrame):
             f"‘{conversation.title}’ 대화를 삭제할까요?\n메시지와 직접 단 라벨도 함께 지워지고 되돌릴 수 없어요.",
         ):
             return
-        store, cid = self._store, conversation.id
-        self._worker.run(lambda: store.delete_conversation(cid), lambda _r: self.refresh(), owner=self)
+        engine, cid = self._engine, conversation.id
+        self._worker.run(lambda: engine.delete_conversation(cid), lambda _r: self.refresh(), owner=self)

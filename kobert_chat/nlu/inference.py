@@ -11,35 +11,17 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import InputError
+from ..predictions import HeadPrediction
 from .model import KoBertClassifier
 from .model_io import load_model
 from .ngrams import NgramBatch, ngram_batch
 from .tokenizer import Batch, KoBertTokenizer, pad
-
-
-@dataclass(frozen=True)
-class HeadPrediction:
-    label: str
-    confidence: float
-    top: list[tuple[str, float]]  # best first, up to 3
-
-    @property
-    def margin(self) -> float:
-        return self.top[0][1] - self.top[1][1] if len(self.top) > 1 else self.top[0][1]
-
-    def to_dict(self) -> dict:
-        return {
-            "label": self.label,
-            "confidence": round(self.confidence, 4),
-            "top": [[lab, round(p, 4)] for lab, p in self.top],
-        }
 
 
 def resolve_device(choice: str = "auto") -> torch.device:

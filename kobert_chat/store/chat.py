@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from kobert_chat.errors import InputError
+from kobert_chat.predictions import HeadPrediction, to_json_ready
+from kobert_chat.titles import DEFAULT_TITLE
 
 from .core import check_text, from_json, normalize_timestamp, to_json
 from .label_sets import LabelSetsMixin
@@ -53,7 +56,7 @@ def _message(row: dict[str, Any]) -> Message:
 
 class ChatMixin(LabelSetsMixin):
     # -- conversations -----------------------------------------------------------------------
-    def create_conversation(self, title: str = "새 대화") -> Conversation:
+    def create_conversation(self, title: str = DEFAULT_TITLE) -> Conversation:
         title = self._check_title(title)
         with self.transaction():
             now = self._now()
@@ -108,7 +111,7 @@ class ChatMixin(LabelSetsMixin):
         self,
         cid: int,
         user_text: str,
-        predictions: dict[str, Any],
+        predictions: Mapping[str, HeadPrediction | Mapping[str, Any]],
         model_version: str | None,
         bot_text: str,
         answer_id: int | None,
@@ -116,9 +119,13 @@ class ChatMixin(LabelSetsMixin):
         """Store the user's message and the bot's reply together, or neither."""
         user_text = check_text(user_text, "A message")
         bot_text = check_text(bot_text, "A reply")
-        if not isinstance(predictions, dict):
+        if not isinstance(predictions, Mapping):
             raise InputError("Predictions must be a dict of head -> prediction.")
-        predictions_json = to_json(predictions, "Predictions")
+        try:
+            stored = to_json_ready(predictions)  # the database boundary: typed predictions become JSON here
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"Predictions must be head -> prediction: {exc}") from exc
+        predictions_json = to_json(stored, "Predictions")
         with self.transaction():
             self.conversation(cid)
             if answer_id is not None and self._row("SELECT 1 FROM answers WHERE id = ?", [answer_id]) is None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kobert_chat.predictions import HeadPrediction
+
 
 @dataclass(frozen=True)
 class Message:
@@ -21,6 +23,11 @@ class Message:
     label_sources: dict[str, str] = field(default_factory=dict)  # head -> "user" | "confirmed"
     labeled_at: dict[str, str] = field(default_factory=dict)  # head -> ISO timestamp
     answer_id: int | None = None  # bot messages: the answer that was shown
+
+    def prediction(self, head: str) -> HeadPrediction | None:
+        """The stored prediction for `head`, typed (None if there is none)."""
+        raw = self.predictions.get(head)
+        return HeadPrediction.from_dict(raw) if isinstance(raw, dict) else None
 
 
 @dataclass(frozen=True)
