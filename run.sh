@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine: creates (or reuses) .venv with pinned packages, then
 #   bash run.sh            -> the desktop app
-#   bash run.sh test       -> the whole test suite
+#   bash run.sh test       -> lint (ruff), format check, type check (mypy), then the whole test suite
 #   bash run.sh ARGS...    -> python main.py ARGS... (chat, predict, train, ...)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +17,11 @@ fi
 if [ "${1:-}" = "test" ]; then
   shift
   export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+  if [ $# -eq 0 ]; then  # the whole suite: the habits first (seconds), then the tests
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy"  # kobert_chat/, configured in pyproject.toml
+  fi
   exec "$VENV/bin/python" -m pytest -q "$@"
 fi
 exec "$VENV/bin/python" main.py "$@"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from .errors import InputError, ModelError
 from .import_export import ImportResult
 from .nlu.inference import Classifier, set_chat_threads
 from .predictions import HeadPrediction
+from .progress import Progress
 from .registry import Registry
 from .settings import Settings, load_settings, save_settings
 from .store import Answer, Conversation, Message, ModelVersion, Store
@@ -74,7 +74,7 @@ class ChatEngine:
         home: Path | None = None,
         *,
         device: str | None = None,
-        on_progress: Callable[[dict], None] | None = None,
+        on_progress: Progress | None = None,
         load_model: bool = True,
     ) -> ChatEngine:
         home = Path(home) if home else paths.data_home()
@@ -93,7 +93,7 @@ class ChatEngine:
         return engine
 
     # -- models --------------------------------------------------------------------------------
-    def load_active_model(self, on_progress: Callable[[dict], None] | None = None) -> None:
+    def load_active_model(self, on_progress: Progress | None = None) -> None:
         """Load the active version; on a fresh home build the starter; on a broken one fall back to an older one."""
         with self._lock:
             active = self.registry.active()

@@ -134,7 +134,8 @@ def to_json(event: Event) -> str:
 def from_dict(raw: dict[str, Any]) -> Event | None:
     """The event a JSON object describes; None for anything else (a library printing to stdout, a newer
     child's unknown kind). Unknown fields are ignored so an older window reads a newer child's lines."""
-    cls = KINDS.get(raw.get("event")) if isinstance(raw, dict) else None
+    kind = raw.get("event") if isinstance(raw, dict) else None
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         return None
     names = {f.name for f in dataclasses.fields(cls)}

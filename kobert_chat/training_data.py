@@ -6,7 +6,7 @@ weighted up: a handful of corrections must be able to move a model trained on th
 
 from __future__ import annotations
 
-from .data.bundled import load_utterances
+from .data.bundled import Split, load_utterances
 from .nlu.examples import Example
 from .store import Store
 
@@ -14,7 +14,7 @@ USER_LABEL_WEIGHT = 3.0
 IMPORTED_WEIGHT = 2.0
 
 
-def bundled_examples(split: str = "train") -> list[Example]:
+def bundled_examples(split: Split = "train") -> list[Example]:
     return [Example(u.text, {"intent": u.intent, "emotion": u.emotion}) for u in load_utterances(split)]
 
 

@@ -87,7 +87,8 @@ def run_training(
         device = dist.device(device)
         registry = Registry(store, paths.models_dir(home))
         if not dist.is_main:
-            return _other_rank(request, store, registry, file_rows, rejected, device, should_stop, dist)
+            _other_rank(request, store, registry, file_rows, rejected, device, should_stop, dist)
+            return None
         # ------------------------------------------------------------------------------------------------
         file_examples = _file_examples(request, file_rows, rejected, store, emit)
         dist.barrier()  # label sets written: the other ranks may read them now
@@ -282,12 +283,12 @@ def _file_examples(
 ) -> list[Example]:
     from .nlu.examples import Example
 
-    if not rows:
+    if not rows or request.head is None:
         return []
     labels = sorted({label for _, label in rows})
     if write:  # torchrun ranks > 0 only read (rank 0 wrote them)
         store.ensure_labels(request.head, [(lab, lab) for lab in labels])
-    emit(Data(len(rows), rejected, str(request.head), labels, f"{request.head}: {len(rows):,}줄 읽음"))
+    emit(Data(len(rows), rejected, request.head, labels, f"{request.head}: {len(rows):,}줄 읽음"))
     return [Example(text, {request.head: label}) for text, label in rows]
 
 

@@ -10,7 +10,7 @@ import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import IO, Any, Protocol
 
 from kobert_chat import atomic
 from kobert_chat.errors import InputError
@@ -21,11 +21,18 @@ EXPORT_FORMATS = (".csv", ".tsv", ".jsonl")
 
 
 class AnswerLike(Protocol):
-    kind: str
-    intent: str | None
-    emotion: str | None
-    text: str
-    weight: float
+    """Anything with an answer's fields (store.Answer, rows.AnswerRow); read-only."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def intent(self) -> str | None: ...
+    @property
+    def emotion(self) -> str | None: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def weight(self) -> float: ...
 
 
 def write_export(
@@ -61,7 +68,7 @@ def write_export(
 
 
 def _write_table(
-    f: TextIO,
+    f: IO[str],
     delimiter: str,
     columns: list[str],
     utterances: Iterable[tuple[str, Mapping[str, str]]],
@@ -74,7 +81,7 @@ def _write_table(
         unknown = set(labels) - set(columns[2:-2])
         if unknown:
             raise ValueError(f"labels for heads not in the export columns: {sorted(unknown)}")
-        row = {"type": "utterance", "text": text, **labels}
+        row: dict[str, str | None] = {"type": "utterance", "text": text, **labels}
         writer.writerow([neutralize(str(row.get(c) or "")) for c in columns])
         n_utt += 1
     for a in answers:
@@ -92,7 +99,7 @@ def _write_table(
 
 
 def _write_jsonl(
-    f: TextIO, utterances: Iterable[tuple[str, Mapping[str, str]]], answers: Iterable[AnswerLike]
+    f: IO[str], utterances: Iterable[tuple[str, Mapping[str, str]]], answers: Iterable[AnswerLike]
 ) -> tuple[int, int]:
     n_utt = n_ans = 0
     for text, labels in utterances:

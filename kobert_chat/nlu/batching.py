@@ -19,12 +19,12 @@ def bucketed_order(
 
     Deterministic for the generator's state, so every torchrun rank computes the same order."""
     order = rng.permutation(len(lengths))
-    lengths = np.asarray(lengths)
+    sizes = np.asarray(lengths)
     chunk = batch_size * chunk_batches
-    batches = []
+    batches: list[np.ndarray] = []
     for start in range(0, len(order), chunk):
         part = order[start : start + chunk]
-        part = part[np.argsort(lengths[part], kind="stable")]
+        part = part[np.argsort(sizes[part], kind="stable")]
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     # Shuffled batch order mixes lengths across steps (the loss must not see "all short, then all long").
     # A short batch can only be the very last one; it stays last so the caller's fixed-size slices of the

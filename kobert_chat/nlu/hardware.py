@@ -35,7 +35,9 @@ class Amp:
         (self.scaler.scale(loss) if self.scaler else loss).backward()
 
     def unscale(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
-        for o in optimizers if self.scaler else ():  # gradient clipping needs the true gradients
+        if self.scaler is None:
+            return
+        for o in optimizers:  # gradient clipping needs the true gradients
             self.scaler.unscale_(o)
 
     def step(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:

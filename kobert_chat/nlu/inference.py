@@ -109,8 +109,9 @@ def mixed_probabilities(
     """Per head: softmax(encoder logits / T), mixed as (1 - w) * that + w * expert when the model's
     TF-IDF expert has a mix for the head (mixing.py); plain softmax otherwise."""
     hc = model.heads_config
-    mixed = [h for h in logits if h in hc.tfidf_mix] if model.tfidf is not None else []
-    expert = model.tfidf.logits(texts) if any(hc.tfidf_mix[h] > 0 for h in mixed) else {}
+    tfidf = model.tfidf
+    mixed = [h for h in logits if h in hc.tfidf_mix] if tfidf is not None else []
+    expert = tfidf.logits(texts) if tfidf is not None and any(hc.tfidf_mix[h] > 0 for h in mixed) else {}
     out = {}
     for head, lg in logits.items():
         if head not in mixed:

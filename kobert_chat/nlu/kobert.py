@@ -163,6 +163,7 @@ def download_kobert(
             _transfer(name, meta, url, storage / ".partial" / meta.etag, blob, report)
         snapshot = _link(storage, commit, name, blob)
     _write_ref(storage, revision, commit)
+    assert snapshot is not None  # FILES is never empty
     return snapshot
 
 

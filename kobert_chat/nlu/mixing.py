@@ -85,17 +85,18 @@ def fit_expert(
         y = val.labels[head][val_rows]
         t_enc = temperature(val_encoder_logits[head][val_rows], y)
         p_enc = _softmax(val_encoder_logits[head][val_rows] / t_enc)
-        best = None  # (log-loss, C, w, T_expert, mixed)
+        best: tuple[float, float, float, float, np.ndarray] | None = None  # (log-loss, C, w, T_expert, mixed)
         for c in sorted(c_grid):  # strongest penalty first: each fit warm-starts from the previous optimum
             before_each_fit()
             _fit_rows(expert, head, x, rows, train, c)
-            h = expert.heads[head]
-            logits = sparse_linear(_select(val_x, val_rows, len(val.texts)), len(val_rows), h.weight, h.bias)
-            logits = logits.detach().cpu().numpy()
+            h = expert.head(head)
+            out = sparse_linear(_select(val_x, val_rows, len(val.texts)), len(val_rows), h.weight, h.bias)
+            logits = out.detach().cpu().numpy()
             t_exp = temperature(logits, y)
             w, loss = choose_weight(p_enc, _softmax(logits / t_exp), y)
             if best is None or round(loss, 4) < round(best[0], 4):  # a tie keeps the stronger penalty
                 best = (loss, c, w, t_exp, (1 - w) * p_enc + w * _softmax(logits / t_exp))
+        assert best is not None  # c_grid is never empty
         _, chosen_c[head], mix[head], expert_temps[head], mixed = best
         temps[head] = t_enc
         val_probs[head][val_rows] = mixed
@@ -112,8 +113,8 @@ def fit_expert(
     for head, c in chosen_c.items():  # the final weights: chosen C, calibration folded in
         before_each_fit()
         _fit_rows(expert, head, x, np.flatnonzero(data.labels[head] >= 0), data, c)
-        expert.heads[head].weight /= expert_temps[head]
-        expert.heads[head].bias /= expert_temps[head]
+        expert.head(head).weight /= expert_temps[head]
+        expert.head(head).bias /= expert_temps[head]
     return ExpertFit(expert, mix, temps, chosen_c, val_probs)
 
 
@@ -149,9 +150,9 @@ def _carry_weights(old: TfidfExpert, new: TfidfExpert) -> None:
     pos = torch.searchsorted(new.keys, old.keys)
     found = new.keys[pos.clamp(max=len(new.keys) - 1)] == old.keys if len(new.keys) else pos < 0
     with torch.no_grad():
-        for head, h in old.heads.items():
-            new.heads[head].weight[pos[found]] = h.weight[found]
-            new.heads[head].bias.copy_(h.bias)
+        for head in old.heads:
+            new.head(head).weight[pos[found]] = old.head(head).weight[found]
+            new.head(head).bias.copy_(old.head(head).bias)
 
 
 def _select(x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], rows: np.ndarray, n_total: int):

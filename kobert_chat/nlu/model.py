@@ -12,6 +12,7 @@ matching Linear and keeps every trained weight.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import cast
 
 import torch
 from torch import nn
@@ -115,7 +116,7 @@ class KoBertClassifier(nn.Module):
             return list(labels)
         added = [lab for lab in labels if lab not in current]
         if added:
-            old = self.heads[head]
+            old = cast(nn.Linear, self.heads[head])
             grown = self._new_head(len(current) + len(added)).to(device)
             with torch.no_grad():
                 grown.weight[: len(current)] = old.weight

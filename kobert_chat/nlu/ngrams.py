@@ -33,7 +33,7 @@ class NgramBatch:
 def char_ngrams(text: str, n_min: int = 1, n_max: int = 4) -> list[str]:
     text = unicodedata.normalize("NFC", text)[:MAX_CHARS].lower()
     padded = f" {' '.join(text.split())} "  # word-boundary markers, whitespace folded
-    grams = []
+    grams: list[str] = []
     for n in range(n_min, n_max + 1):
         grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return [g for g in grams if g.strip()]

@@ -19,6 +19,7 @@ import unicodedata
 import warnings
 import zlib
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ N_MIN, N_MAX = 1, 4
 
 def word_ngrams(text: str) -> list[str]:
     """scikit-learn's char_wb analyzer (lowercased, NFC): n-grams inside " word " windows."""
-    grams = []
+    grams: list[str] = []
     for word in unicodedata.normalize("NFC", text)[:MAX_CHARS].lower().split():
         padded = f" {word} "
         for n in range(N_MIN, N_MAX + 1):
@@ -53,6 +54,9 @@ class _Head(nn.Module):
     """One head's linear map over the vocabulary. Buffers, not parameters: L-BFGS fits them after
     training, and the encoder's optimizer (which sees every parameter) must never touch them."""
 
+    weight: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, n_features: int, n_labels: int):
         super().__init__()
         self.register_buffer("weight", torch.zeros(n_features, n_labels))  # (V, k)
@@ -60,6 +64,9 @@ class _Head(nn.Module):
 
 
 class TfidfExpert(nn.Module):
+    keys: torch.Tensor
+    idf: torch.Tensor
+
     def __init__(self, n_features: int, heads: dict[str, int]):
         super().__init__()
         self.register_buffer("keys", torch.zeros(n_features, dtype=torch.long))  # (V,) sorted crc32 keys
@@ -68,11 +75,14 @@ class TfidfExpert(nn.Module):
 
     @property
     def n_features(self) -> int:
-        return self.keys.shape[0]
+        return int(self.keys.shape[0])
+
+    def head(self, name: str) -> _Head:
+        return cast(_Head, self.heads[name])
 
     def ensure_head(self, head: str, n_labels: int) -> None:
         """Add a head or grow one, keeping fitted columns; new columns are zero until the next fit."""
-        old = self.heads[head] if head in self.heads else None
+        old = self.head(head) if head in self.heads else None
         if old is not None and old.bias.shape[0] >= n_labels:
             return
         grown = _Head(self.n_features, n_labels).to(self.idf.device)
@@ -107,7 +117,7 @@ class TfidfExpert(nn.Module):
 
     def logits(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         x = self.features(texts)
-        return {h: sparse_linear(x, len(texts), head.weight, head.bias) for h, head in self.heads.items()}
+        return {h: sparse_linear(x, len(texts), self.head(h).weight, self.head(h).bias) for h in self.heads}
 
 
 def sparse_linear(
@@ -154,7 +164,7 @@ def fit_head(
     scikit-learn's objective C * sum(w_i * loss_i) + 0.5 * ||W||^2, divided by C * sum(w_i) so its
     scale does not depend on the data size (L-BFGS tolerances then mean the same on any data).
     """
-    k = expert.heads[head].bias.shape[0]
+    k = expert.head(head).bias.shape[0]
     counts = torch.bincount(y, minlength=k).double()
     class_w = torch.where(counts > 0, len(y) / (k * counts.clamp(min=1)), torch.zeros_like(counts))
     row_w = (class_w[y] * sample_w.double()).float()  # (n,)
@@ -167,8 +177,8 @@ def fit_head(
         warnings.simplefilter("ignore")  # "sparse CSR support is in beta": not for our users
         mat, mat_t = coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr()  # ~10x faster products than COO
     # warm start from the head's current weights: zeros after fit_vocabulary, the previous C's optimum in a grid
-    w = expert.heads[head].weight.detach().cpu().clone().requires_grad_()
-    b = expert.heads[head].bias.detach().cpu().clone().requires_grad_()
+    w = expert.head(head).weight.detach().cpu().clone().requires_grad_()
+    b = expert.head(head).bias.detach().cpu().clone().requires_grad_()
     opt = torch.optim.LBFGS(
         [w, b],
         lr=1.0,
@@ -189,8 +199,8 @@ def fit_head(
 
     opt.step(closure)
     with torch.no_grad():
-        expert.heads[head].weight.copy_(w.detach())
-        expert.heads[head].bias.copy_(b.detach())
+        expert.head(head).weight.copy_(w.detach())
+        expert.head(head).bias.copy_(b.detach())
 
 
 class _CsrMatmul(torch.autograd.Function):

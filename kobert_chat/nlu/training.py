@@ -168,7 +168,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
                 raise TrainingCancelled("training was cancelled")
             idx = order[b * batch_size : (b + 1) * batch_size].tolist()
             grams = to_device(batch_from_features([bags[i] for i in idx]), device) if bags else None
-            inputs = features[idx] if quick else pad([encoded[i] for i in idx])
+            inputs = features[idx] if features is not None else pad([encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
                 loss = objective.loss(

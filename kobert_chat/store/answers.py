@@ -64,7 +64,7 @@ class AnswersMixin(LabelSetsMixin):
     ) -> int:
         values = self._answer_values(text, intent, emotion, kind, weight)
         with self.transaction():
-            return self._db["answers"].insert({**values, "enabled": 1, "bundled": 0}).last_pk
+            return self._insert("answers", {**values, "enabled": 1, "bundled": 0})
 
     def update_answer(
         self,
@@ -88,7 +88,7 @@ class AnswersMixin(LabelSetsMixin):
             values["enabled"] = int(old.enabled if enabled is None else bool(enabled))
             # Edited by the user, so a newer bundle will not overwrite it.
             values["bundled"] = 0
-            self._db["answers"].update(answer_id, values)
+            self._db.table("answers").update(answer_id, values)
             return self.answer(answer_id)
 
     def delete_answer(self, answer_id: int) -> None:
@@ -158,5 +158,5 @@ class AnswersMixin(LabelSetsMixin):
             key = (values["kind"], values["intent"], values["emotion"], values["text"])
             if key not in skip:
                 records.append({**values, "enabled": 1, "bundled": 1})
-        self._db["answers"].insert_all(records)
+        self._db.table("answers").insert_all(records)
         return len(records)

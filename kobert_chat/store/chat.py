@@ -60,11 +60,7 @@ class ChatMixin(LabelSetsMixin):
         title = self._check_title(title)
         with self.transaction():
             now = self._now()
-            cid = (
-                self._db["conversations"]
-                .insert({"title": title, "created_at": now, "updated_at": now})
-                .last_pk
-            )
+            cid = self._insert("conversations", {"title": title, "created_at": now, "updated_at": now})
             return self.conversation(cid)
 
     def rename_conversation(self, cid: int, title: str) -> Conversation:
@@ -130,9 +126,9 @@ class ChatMixin(LabelSetsMixin):
             self.conversation(cid)
             if answer_id is not None and self._row("SELECT 1 FROM answers WHERE id = ?", [answer_id]) is None:
                 raise InputError(f"There is no answer with id {answer_id}.")
-            table = self._db["messages"]
             user_at, bot_at = self._now(), self._now()
-            user_id = table.insert(
+            user_id = self._insert(
+                "messages",
                 {
                     "conversation_id": cid,
                     "role": "user",
@@ -140,9 +136,10 @@ class ChatMixin(LabelSetsMixin):
                     "created_at": user_at,
                     "predictions": predictions_json,
                     "model_version": model_version,
-                }
-            ).last_pk
-            bot_id = table.insert(
+                },
+            )
+            bot_id = self._insert(
+                "messages",
                 {
                     "conversation_id": cid,
                     "role": "bot",
@@ -151,8 +148,8 @@ class ChatMixin(LabelSetsMixin):
                     "predictions": "{}",
                     "model_version": model_version,
                     "answer_id": answer_id,
-                }
-            ).last_pk
+                },
+            )
             self._execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [bot_at, cid])
             return self.message(user_id), self.message(bot_id)
 

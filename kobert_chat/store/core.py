@@ -90,6 +90,13 @@ class StoreCore:
         with self._lock:
             return self._db.execute(sql, params).fetchone()[0]
 
+    def _insert(self, table: str, values: dict[str, Any]) -> int:
+        """Insert one row; its integer primary key."""
+        with self._lock:
+            pk = self._db.table(table).insert(values).last_pk
+        assert isinstance(pk, int), pk
+        return pk
+
     def _execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._db.execute(sql, params)

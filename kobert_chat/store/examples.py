@@ -41,7 +41,7 @@ class ExamplesMixin(StoreCore):
         with self.transaction():
             before = self.example_count()
             added_at = self._now()
-            self._db["examples"].insert_all(
+            self._db.table("examples").insert_all(
                 ({**record, "source": source, "added_at": added_at} for record in records), ignore=True
             )
             return self.example_count() - before

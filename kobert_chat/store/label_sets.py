@@ -37,7 +37,7 @@ class LabelSetsMixin(StoreCore):
                     raise InputError(f"Labels of '{head}' need non-empty ids.")
                 if label in known:
                     continue
-                self._db["label_sets"].insert(
+                self._db.table("label_sets").insert(
                     {"head": head, "label": label, "display": display or label, "position": position}
                 )
                 known.add(label)

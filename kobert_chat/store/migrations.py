@@ -104,7 +104,7 @@ CREATE INDEX examples_source ON examples (source);
 def create_schema(db: Database) -> None:
     """Step 1: every table, plus the default label sets so labels can be checked from day one."""
     db.executescript(_SCHEMA_1)
-    db["label_sets"].insert_all(
+    db.table("label_sets").insert_all(
         {"head": head, "label": label, "display": display, "position": position}
         for head, labels in DEFAULT_HEADS.items()
         for position, (label, display) in enumerate(labels)

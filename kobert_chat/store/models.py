@@ -70,7 +70,7 @@ class ModelsMixin(StoreCore):
             if self.model_version(version_id) is not None:
                 raise InputError(f"Model version '{version_id}' is already registered.")
             values["created_at"] = self._now()
-            self._db["model_versions"].insert(values)
+            self._db.table("model_versions").insert(values)
             return self.model_version(version_id)  # type: ignore[return-value]  # just inserted
 
     def model_versions(self) -> list[ModelVersion]:
@@ -110,7 +110,7 @@ class ModelsMixin(StoreCore):
         values = {"mode": mode, "status": "running", "params": to_json(params, "Training parameters")}
         with self.transaction():
             values["started_at"] = self._now()
-            return self._db["training_runs"].insert(values).last_pk
+            return self._insert("training_runs", values)
 
     def finish_training_run(
         self, run_id: int, status: str, version_id: str | None = None, error: str | None = None
