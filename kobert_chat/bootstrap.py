@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from .nlu.starter import build_starter, recipe_from_env
 from .progress import Progress, ignore
@@ -19,14 +20,23 @@ def build_starter_version(
     seed: int = 0,
     device: str = "cpu",
     activate: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ModelVersion:
-    """Train the starter into a staging folder and register it (activating it if asked)."""
+    """Train the starter into a staging folder and register it (activating it if asked).
+    `should_stop` cancels (TrainingCancelled); nothing is registered and the staging folder goes."""
     emit = progress or ignore
     train, test = bundled_examples("train"), bundled_examples("test")
     log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
     with registry.staging() as staging:
         metrics = build_starter(
-            staging, train, test, recipe=recipe_from_env(), seed=seed, device=device, progress=emit
+            staging,
+            train,
+            test,
+            recipe=recipe_from_env(),
+            seed=seed,
+            device=device,
+            progress=emit,
+            should_stop=should_stop,
         )
         params = {"recipe": metrics.get("recipe"), "seed": seed, "mode": "full"}
         return registry.commit(

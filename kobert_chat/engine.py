@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,10 @@ class ChatEngine:
         device: str | None = None,
         on_progress: Progress | None = None,
         load_model: bool = True,
+        should_stop: Callable[[], bool] | None = None,
     ) -> ChatEngine:
+        """Open the data home. With `load_model`, load the active model (building the starter on a fresh
+        home; `should_stop` cancels that build with TrainingCancelled, leaving the home without a model)."""
         home = Path(home) if home else paths.data_home()
         home.mkdir(parents=True, exist_ok=True)
         store = Store.open(paths.database_path(home))
@@ -89,16 +93,24 @@ class ChatEngine:
             settings.device = device
         engine = cls(home, store, registry, settings, None)
         if load_model:
-            engine.load_active_model(on_progress)
+            try:
+                engine.load_active_model(on_progress, should_stop)
+            except BaseException:
+                store.close()
+                raise
         return engine
 
     # -- models --------------------------------------------------------------------------------
-    def load_active_model(self, on_progress: Progress | None = None) -> None:
+    def load_active_model(
+        self, on_progress: Progress | None = None, should_stop: Callable[[], bool] | None = None
+    ) -> None:
         """Load the active version; on a fresh home build the starter; on a broken one fall back to an older one."""
         with self._lock:
             active = self.registry.active()
             if active is None and not self.registry.versions():
-                active = build_starter_version(self.registry, on_progress, device="cpu")
+                active = build_starter_version(
+                    self.registry, on_progress, device="cpu", should_stop=should_stop
+                )
             candidates = ([active] if active else []) + [
                 v for v in self.registry.versions() if not active or v.id != active.id
             ]
@@ -330,9 +342,14 @@ class ChatEngine:
             return self.store.set_label(message_id, head, predicted.label, source="confirmed")
 
     def new_label_count(self) -> int:
+        """Messages labeled since the active model's training started: what a retrain would add.
+        A message counts once however many of its badges were set; a discarded run resets nothing."""
         with self._lock:
-            last = self.store.last_training_run("succeeded")
-            return self.store.labels_since(last.finished_at if last else None)
+            active = self.registry.active()
+            if active is None:
+                return self.store.labeled_message_count(None)
+            run = self.store.run_for_version(active.id)
+            return self.store.labeled_message_count(run.started_at if run else active.created_at)
 
     # -- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: Settings) -> None:

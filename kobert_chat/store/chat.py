@@ -16,7 +16,9 @@ from .records import Conversation, Message
 LABEL_SOURCES = ("user", "confirmed")  # corrected by the user | prediction marked right
 
 _CONVERSATION_SELECT = (
-    "SELECT c.*, (SELECT count(*) FROM messages AS m WHERE m.conversation_id = c.id) AS message_count "
+    "SELECT c.*, (SELECT count(*) FROM messages AS m WHERE m.conversation_id = c.id) AS message_count, "
+    "(SELECT substr(m.text, 1, 200) FROM messages AS m WHERE m.conversation_id = c.id ORDER BY m.id DESC "
+    "LIMIT 1) AS preview "
     "FROM conversations AS c"
 )
 # One row per message, its labels folded into a JSON object: {head: [label, source, labeled_at]}.
@@ -34,6 +36,7 @@ def _conversation(row: dict[str, Any]) -> Conversation:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         message_count=row["message_count"],
+        preview=row["preview"] or "",
     )
 
 
@@ -213,6 +216,13 @@ class ChatMixin(LabelSetsMixin):
             [limit],
         )
         return [_message(row) for row in rows]
+
+    def labeled_message_count(self, since: str | None) -> int:
+        """How many messages got a label (on any head) after `since` (all labeled messages when None)."""
+        since = "" if since is None else normalize_timestamp(since)
+        return self._scalar(
+            "SELECT count(DISTINCT message_id) FROM message_labels WHERE labeled_at > ?", [since]
+        )
 
     def labels_since(self, ts: str | None) -> int:
         """How many labels were set after `ts` (all of them when ts is None)."""

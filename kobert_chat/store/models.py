@@ -126,6 +126,13 @@ class ModelsMixin(StoreCore):
             )
             return _training_run(self._row("SELECT * FROM training_runs WHERE id = ?", [run_id]))  # type: ignore[arg-type]
 
+    def run_for_version(self, version_id: str) -> TrainingRun | None:
+        """The training run that made this version (None for the starter and imported folders)."""
+        row = self._row(
+            "SELECT * FROM training_runs WHERE version_id = ? ORDER BY id DESC LIMIT 1", [version_id]
+        )
+        return _training_run(row) if row else None
+
     def last_training_run(self, status: str | None = "succeeded") -> TrainingRun | None:
         """The most recently started run with this status (any status when None)."""
         if status is None:

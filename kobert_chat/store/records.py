@@ -37,6 +37,7 @@ class Conversation:
     created_at: str
     updated_at: str
     message_count: int
+    preview: str = ""  # the start of the last message, for the sidebar
 
 
 @dataclass(frozen=True)
