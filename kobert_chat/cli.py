@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from . import paths, progress
 from .errors import KobertChatError, TrainingCancelled
+from .exam import in_words
 
 log = logging.getLogger("kobert_chat")
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -71,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--activate", action="store_true", help="make it active if it is not worse than the current model"
     )
     tr.add_argument("--progress", choices=["jsonl", "text"], default="text")
+    tr.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as one JSON object (exam scores, the user's cases that flipped, the version)",
+    )
 
     ev = sub.add_parser("evaluate", help="score a model on a labeled file")
     ev.add_argument("--data", type=Path, required=True, metavar="FILE")
@@ -223,7 +229,7 @@ def _predict(args) -> int:
 
 
 def _train(args) -> int:
-    from .training_job import TrainRequest, compact, run_training
+    from .training_job import TrainRequest, run_training
 
     stop = {"flag": False}
     signal.signal(
@@ -274,12 +280,42 @@ def _train(args) -> int:
         return EXIT_OK
     if jsonl:
         print(progress.to_json(done), flush=True)
-    else:
+    elif args.json:
         report = progress.to_dict(done)
         del report["event"]
-        report["metrics"], report["current_metrics"] = compact(done.metrics), compact(done.current_metrics)
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(training_summary(done))
     return EXIT_OK
+
+
+def training_summary(done: progress.Done) -> str:
+    """What a finished run means, in words: the exam, the user's own cases, the version."""
+    from .labels import HEAD_DISPLAY
+
+    lines = []
+    if done.exam is not None:
+        lines.append(f"시험 문장 {done.n_exam:,}개 (어떤 학습에도 쓰지 않은 문장)에서:")
+        for head, new in done.exam.new.items():
+            old = (done.exam.old or {}).get(head)
+            lines.append("  " + in_words(HEAD_DISPLAY.get(head, head), new, old))
+        lines.append(f"  {done.exam.verdict.reason}")
+    if done.regressions is not None:
+        r = done.regressions
+        lines.append(
+            f"내가 단 라벨 {r.cases:,}개 중 틀린 것: 지금 모델 {r.old_wrong:,}개, 새 모델 {r.new_wrong:,}개 "
+            f"(새로 틀림 {len(r.broke):,}, 새로 맞힘 {len(r.fixed):,})"
+        )
+        for flip in r.broke[:10]:
+            lines.append(f"  새로 틀림: {flip.text[:40]!r} {flip.head} {flip.label} -> {flip.new}")
+    if done.version:
+        state = "사용 중" if done.activated else "아직 쓰지 않음"
+        lines.append(f"새 모델 {done.version} ({state}): {done.path}")
+        if done.not_activated_reason:
+            lines.append(f"  {done.not_activated_reason}")
+    elif done.path:
+        lines.append(f"모델 폴더: {done.path}")
+    return "\n".join(lines)
 
 
 def _evaluate(args) -> int:

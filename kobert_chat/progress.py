@@ -18,8 +18,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from .exam import ExamReport
+from .regressions import Regressions
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,7 @@ class Done:
     """The result of a run. Reports are evaluation.classification_report dicts, per head."""
 
     kind: ClassVar[str] = "done"
-    metrics: dict[str, dict[str, Any]]  # the new model on its validation split
-    current_metrics: dict[str, dict[str, Any]] | None  # the model it started from, same split (None: none)
+    metrics: dict[str, dict[str, Any]]  # the new model on its validation split (what early stopping saw)
     n_train: int
     n_val: int
     best_epoch: int
@@ -90,7 +92,10 @@ class Done:
     path: str | None = None
     activated: bool = False
     not_activated_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # room for reports the window may show
+    exam: ExamReport | None = None  # both models on texts no fit saw, and the promote verdict
+    regressions: Regressions | None = None  # the user's own labels: right -> wrong, wrong -> right
+    inbox_change: float | None = None  # share of unlabeled messages whose prediction changed
+    n_exam: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,14 +121,13 @@ def ignore(event: Event) -> None:
 
 
 def to_dict(event: Event) -> dict[str, Any]:
-    """`{"event": kind, ...fields}`; optional fields left unset (None, or an empty `extra`) are omitted."""
+    """`{"event": kind, ...fields}`; optional fields left unset (None) are omitted."""
     out: dict[str, Any] = {"event": event.kind}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
-        optional = f.default is None or f.default_factory is not dataclasses.MISSING
-        if optional and not value and value is not False:
+        if f.default is None and value is None:
             continue
-        out[f.name] = value
+        out[f.name] = value.to_dict() if hasattr(value, "to_dict") else value
     return out
 
 
@@ -139,9 +143,15 @@ def from_dict(raw: dict[str, Any]) -> Event | None:
     if cls is None:
         return None
     names = {f.name for f in dataclasses.fields(cls)}
+    values = {k: v for k, v in raw.items() if k in names}
     try:
-        return cls(**{k: v for k, v in raw.items() if k in names})
-    except TypeError:  # a required field missing
+        if cls is Done:  # nested reports travel as JSON objects
+            if values.get("exam") is not None:
+                values["exam"] = ExamReport.from_dict(values["exam"])
+            if values.get("regressions") is not None:
+                values["regressions"] = Regressions.from_dict(values["regressions"])
+        return cls(**values)
+    except (TypeError, KeyError, ValueError):  # a required field missing or malformed
         return None
 
 

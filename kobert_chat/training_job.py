@@ -22,17 +22,16 @@ from typing import TYPE_CHECKING
 
 from . import paths
 from .data.formats import LabeledRow, Rejected, read_labeled
-from .errors import InputError, KobertChatError, TrainingCancelled
+from .errors import InputError, TrainingCancelled
 from .nlu import kobert  # light: imports huggingface_hub and torch only when used
-from .nlu.evaluation import summary
-from .progress import Data, Done, Download, Progress, ignore
+from .progress import Data, Done, Download, Progress, Stage, ignore
 from .store import Store
 
 if TYPE_CHECKING:
     from .nlu.examples import Example
     from .registry import Registry
 
-ACTIVATE_TOLERANCE = 0.01  # a new version may be this much worse (noise) and still be promoted
+INBOX_SAMPLE = 500  # unlabeled messages whose predictions are compared between the two models
 
 
 @dataclass
@@ -142,15 +141,17 @@ def _train_and_register(
 ) -> Done | None:
     from .nlu.distributed import Dist
     from .nlu.model_io import save_model
-    from .nlu.training import TrainConfig, mean_macro_f1, train
-    from .training_data import training_examples
+    from .nlu.training import TrainConfig, train
+    from .retrain_report import judge
+    from .training_data import training_data
 
     dist = dist or Dist()
     with dist.main_first():  # rank 0 may build the starter or download KoBERT; the others then load it
         base_version, model, tokenizer, backbone = _base_model(request, registry, device, emit)
     if model.tfidf is None:  # a version saved before the TF-IDF expert existed gains one (its weight is
         model.set_tfidf(None)  # chosen on validation, so it can only help there)
-    examples = training_examples(store) + file_examples
+    data = training_data(store)  # the exam (bundled test split + the user's held-back labels) stays out
+    examples = data.train + file_examples  # a --data file trains whole: the current model has no such head
     for head, labels in _label_space(store, examples).items():
         model.ensure_labels(head, labels)
     quick = request.mode == "quick"
@@ -162,9 +163,34 @@ def _train_and_register(
     )
     if not dist.is_main:
         return None  # rank 0 evaluates, writes and reports
-    current = _current_metrics(registry, result.val_examples, device) if base_version else None
-    metrics = {"validation": result.metrics, "best_epoch": result.best_epoch}
-    done = Done(result.metrics, current, result.n_train, result.n_val, result.best_epoch)
+    emit(Stage("exam", "시험 문장으로 지금 모델과 새 모델을 비교하는 중"))
+    active = registry.active()
+    judgement = judge(
+        result.model,
+        tokenizer,
+        Path(active.path) if active else None,
+        data.exam,
+        data.user_exam,
+        data.user,
+        [m.text for m in store.unlabeled_messages(limit=INBOX_SAMPLE)],
+        device,
+    )
+    metrics = {
+        "validation": result.metrics,
+        "best_epoch": result.best_epoch,
+        "exam": judgement.exam.to_dict(),
+        "inbox_change": judgement.inbox_change,
+    }
+    done = Done(
+        result.metrics,
+        result.n_train,
+        result.n_val,
+        result.best_epoch,
+        exam=judgement.exam,
+        regressions=judgement.regressions,
+        inbox_change=judgement.inbox_change,
+        n_exam=len(data.exam),
+    )
     if request.out is not None:
         _save_out(result.model, tokenizer, Path(request.out), metrics)
         return dataclasses.replace(done, path=str(request.out))
@@ -181,16 +207,15 @@ def _train_and_register(
         )
     done = dataclasses.replace(done, version=version.id, path=str(version.path))
     if request.activate:
-        new_score = mean_macro_f1(result.metrics)
-        old_score = mean_macro_f1({h: m for h, m in (current or {}).items() if h in result.metrics})
-        if current is None or new_score >= old_score - ACTIVATE_TOLERANCE:
+        verdict = judgement.exam.verdict
+        if verdict.promote:
             registry.activate(version.id)
             return dataclasses.replace(done, activated=True)
         return dataclasses.replace(
             done,
             not_activated_reason=(
-                f"validation macro-F1 {new_score:.3f} is below the current model's "
-                f"{old_score:.3f}; kept {version.id} inactive"
+                f"on the exam ({len(data.exam):,} texts no model was fit on) mean macro-F1 {verdict.new_score:.3f} "
+                f"is below the current model's {verdict.old_score:.3f}; kept {version.id} inactive"
             ),
         )
     return done
@@ -292,26 +317,6 @@ def _file_examples(
     return [Example(text, {request.head: label}) for text, label in rows]
 
 
-def _current_metrics(registry: Registry, val: Sequence[Example], device) -> dict | None:
-    from .nlu.examples import Example
-    from .nlu.model_io import load_model
-    from .nlu.training import evaluate_examples
-
-    active = registry.active()
-    if active is None or not val:
-        return None
-    try:
-        model, tokenizer = load_model(Path(active.path), device)
-    except KobertChatError:
-        return None
-    known = model.heads_config.heads
-    usable = [
-        Example(ex.text, {h: lab for h, lab in ex.labels.items() if h in known and lab in known[h]})
-        for ex in val
-    ]
-    return evaluate_examples(model, tokenizer, [ex for ex in usable if ex.labels], device)
-
-
 def _save_out(model, tokenizer, out: Path, metrics: dict) -> None:
     from .nlu.model_io import save_model
 
@@ -339,7 +344,3 @@ def _params(request: TrainRequest) -> dict:
             }
         )
     )
-
-
-def compact(metrics: dict | None) -> dict | None:
-    return {h: summary(m) for h, m in metrics.items()} if metrics else metrics

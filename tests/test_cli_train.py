@@ -89,7 +89,7 @@ def trainings(
     plans = {
         "retrain": ("train", "--mode", "quick", "--epochs", "2", "--progress", "jsonl"),
         "activate": ("train", *QUICK_1, "--progress", "jsonl", "--activate"),
-        "out": ("train", *QUICK_1, "--out", out_dir),
+        "out": ("train", *QUICK_1, "--out", out_dir, "--json"),
         "sentiment": (
             "train",
             "--data",
@@ -138,8 +138,8 @@ def test_retrain_streams_json_progress_then_registers_an_inactive_version(traini
 
     assert kinds[0] == "start" and kinds[-1] == "done"
     assert set(kinds) == {"start", "step", "epoch", "stage", "done"}
-    stages = [e for e in events if e["event"] == "stage"]  # the TF-IDF expert's fit, after the last epoch
-    assert {e["stage"] for e in stages} == {"tfidf"} and kinds.index("stage") > max(
+    stages = [e["stage"] for e in events if e["event"] == "stage"]  # after the last epoch: the TF-IDF
+    assert stages == ["tfidf", "exam"] and kinds.index("stage") > max(  # expert's fit, then the exam
         i for i, k in enumerate(kinds) if k == "epoch"
     )
     assert kinds.count("epoch") == 2 and kinds.index("step") < kinds.index("epoch")
@@ -154,9 +154,10 @@ def test_retrain_streams_json_progress_then_registers_an_inactive_version(traini
     assert done["activated"] is False
     for head in ("intent", "emotion"):
         assert REPORT_KEYS <= set(done["metrics"][head])
-        assert REPORT_KEYS <= set(
-            done["current_metrics"][head]
-        )  # the active model on the same validation set
+        for model in ("new", "old"):  # both models on the same exam, which no fit saw
+            assert {"n", "correct", "macro_f1", "per_label"} <= set(done["exam"][model][head])
+            assert done["exam"][model][head]["n"] > 0
+    assert done["n_exam"] > 0 and isinstance(done["exam"]["verdict"]["promote"], bool)
     assert done["metrics"]["intent"]["labels"] == [i for i, _ in INTENTS]
     assert done["metrics"]["emotion"]["labels"] == [e for e, _ in EMOTIONS]
 
@@ -175,16 +176,16 @@ def test_retrain_with_activate_promotes_a_model_that_is_not_worse(trainings):
     def score(metrics: dict) -> float:
         return float(np.mean([metrics[h]["macro_f1"] for h in ("intent", "emotion")]))
 
-    # The tiny test model saw 600 lines for 3 epochs; a retrain on all bundled lines is better.
-    assert score(done["metrics"]) >= score(done["current_metrics"]) - 0.01
-    assert done["activated"] is True
+    # The tiny test model saw 600 lines for 3 epochs; a retrain on all bundled lines is better on the exam.
+    assert score(done["exam"]["new"]) >= score(done["exam"]["old"]) - 0.005
+    assert done["exam"]["verdict"]["promote"] is True and done["activated"] is True
     assert active_version(t.home) == done["version"] != t.before
 
 
 def test_out_writes_a_loadable_folder_and_registers_nothing(trainings):
     t = trainings["out"]
     assert t.result.code == 0, t.result
-    summary = json.loads(t.result.out)  # text progress: one JSON summary on stdout, progress on stderr
+    summary = json.loads(t.result.out)  # --json: one JSON summary on stdout, progress on stderr
     out = Path(summary["path"])
     assert "version" not in summary and set(summary["metrics"]) == {"intent", "emotion"}
     assert "epoch 1" in t.result.err

@@ -14,6 +14,7 @@ class Example:
     text: str
     labels: dict[str, str]  # head -> label id; heads without a label are masked
     weight: float = 1.0  # user labels are weighted up so a few corrections matter
+    ref: str = ""  # where it came from: "bundled", "message:<id>", "example:<id>", "file:<name>:<line>"
 
 
 def stratified_split(
