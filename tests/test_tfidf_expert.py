@@ -22,7 +22,7 @@ from tests.helpers import toy_examples
 SENTENCES = ["안녕 반가워", "시험 망했어ㅠㅠ", "고마워요!", "헤어졌어… 너무 힘들다", "너 이름 뭐야?"]
 
 
-def _fittoy_examples(weights: list[float] | None = None):
+def _fit_toy(weights: list[float] | None = None):
     data = toy_examples(20)
     texts = [ex.text for ex in data]
     y = torch.tensor([0 if ex.labels["intent"] == "greeting" else 1 for ex in data])
@@ -54,7 +54,7 @@ def test_ngrams_match_scikit_learns_char_wb():
 
 
 def test_expert_learns_a_separable_task():
-    expert = _fittoy_examples()
+    expert = _fit_toy()
     logits = expert.logits(["안녕하세요 ㅋㅋ", "정말 감사합니다", "처음 보는 말"])["intent"]
     assert logits[:2].argmax(1).tolist() == [0, 1]
     assert torch.isfinite(logits[2]).all()  # unseen n-grams are ignored, not an error
@@ -175,7 +175,7 @@ def test_retraining_a_version_saved_before_the_expert_gives_it_one(home, tiny_mo
 
 @pytest.mark.parametrize("texts", [[""], ["   "], ["ㅋ" * 5000]])
 def test_expert_handles_empty_and_huge_text(texts):
-    expert = _fittoy_examples()
+    expert = _fit_toy()
     assert torch.isfinite(expert.logits(texts)["intent"]).all()
 
 
