@@ -14,9 +14,12 @@ from kobert_chat.data.bundled import load_answers
 from kobert_chat.labels import EMOTIONS, INTENTS
 
 ANSWERS_CSV = paths.RESOURCES / "data" / "answers.csv"
-HEADER = ["kind", "intent", "emotion", "text", "weight"]
+HEADER = ["kind", "intent", "emotion", "text", "weight", "level"]
+LEVELS = ("polite", "casual")  # 존댓말 (해요체/하십시오체) or 반말
 INTENT_IDS = [i for i, _ in INTENTS]
 EMOTION_IDS = [e for e, _ in EMOTIONS]
+# The bot answers in the user's speech level, so every group it picks from needs enough of each level.
+MIN_PER_LEVEL = {"answer": 4, "fallback": 8, "crisis": 4}
 # Intents where the reply must fit the user's feeling: each (intent, emotion) pair has its own answers.
 FEELING_INTENTS = ["worry", "breakup", "love", "smalltalk", "complaint"]
 
@@ -106,3 +109,29 @@ def test_help_answers_explain_each_feature(feature: str) -> None:
 @pytest.mark.parametrize("fact", ["이 컴퓨터", "KoBERT", "다시 학습"])
 def test_about_bot_answers_tell_how_the_bot_works(fact: str) -> None:
     assert any(fact in r["text"] for r in ANSWERS if r["intent"] == "about_bot")
+
+
+def test_every_row_has_a_known_speech_level() -> None:
+    for row in ROWS:
+        assert row["level"] in LEVELS, row
+
+
+def _level_counts() -> dict[tuple[str, str, str], Counter[str]]:
+    groups: dict[tuple[str, str, str], Counter[str]] = {}
+    for row in ROWS:
+        groups.setdefault((row["kind"], row["intent"], row["emotion"]), Counter())[row["level"]] += 1
+    return groups
+
+
+def test_every_group_with_answers_has_enough_of_each_speech_level() -> None:
+    """Each (intent, emotion) pair with answers, each intent-only group (empty emotion), the fallbacks and
+    the crisis lines: at least MIN_PER_LEVEL polite and as many casual rows."""
+    groups = _level_counts()
+    assert ("fallback", "", "") in groups and ("crisis", "", "") in groups
+    assert all(("answer", intent, "") in groups for intent in INTENT_IDS)
+    short = {
+        key: dict(counts)
+        for key, counts in groups.items()
+        if any(counts[level] < MIN_PER_LEVEL[key[0]] for level in LEVELS)
+    }
+    assert short == {}, short
