@@ -2,13 +2,21 @@
 
 Exit codes: 0 success, 2 bad usage or bad input (one clear line on stderr), 1 internal error
 (details in the log file), 130 training cancelled.
+
+Warnings that do not stop a command (the active model was broken and an older one is used instead,
+a bad field in settings.json, waiting for another program's write lock) are one line each on stderr.
+`chat` reads stdin as bytes, one line at a time, whatever the locale: a line that is not text gets a
+notice and is skipped, every other line is answered.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
+import locale
 import logging
+import re
 import signal
 import sys
 import traceback
@@ -17,7 +25,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import paths, progress
-from .errors import KobertChatError, TrainingCancelled
+from .errors import InputError, KobertChatError, StoreError, TrainingCancelled
 from .exam import in_words
 
 log = logging.getLogger("kobert_chat")
@@ -41,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="terminal chat on the same engine")
 
-    pr = sub.add_parser("predict", help="classify texts")
+    pr = sub.add_parser("predict", help="classify texts (a text may start with '-', like -_-)")
     pr.add_argument("texts", nargs="+", metavar="TEXT")
     pr.add_argument("--json", action="store_true")
 
@@ -96,10 +104,44 @@ def build_parser() -> argparse.ArgumentParser:
         dest="models_command", metavar="list|activate|rollback", required=True, parser_class=_Parser
     )
     msub.add_parser("list")
-    act = msub.add_parser("activate")
+    act = msub.add_parser("activate", help="load and check a version, then make it the active one")
     act.add_argument("version")
     msub.add_parser("rollback")
+
+    la = sub.add_parser("labels", help="label sets (heads) and their labels")
+    lsub = la.add_subparsers(
+        dest="labels_command", metavar="list|remove", required=True, parser_class=_Parser
+    )
+    lsub.add_parser("list")
+    rm = lsub.add_parser("remove", help="remove a label set and every label of it (not intent or emotion)")
+    rm.add_argument("head", metavar="NAME")
+    rm.add_argument("--yes", action="store_true", help="also when messages or examples carry its labels")
     return p
+
+
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?")
+_PREDICT_FLAGS = ("--json", "-h", "--help")
+_GLOBAL_WITH_VALUE = ("--device", "--screenshot")
+
+
+def _texts_as_positionals(argv: list[str]) -> list[str]:
+    """`predict -_- --json` means the emoticon is a TEXT: after `predict`, everything that is not one of
+    its flags (or an option-looking word argparse should reject, like --jsn) goes after a "--"."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        i += 2 if argv[i] in _GLOBAL_WITH_VALUE else 1
+    if i >= len(argv) or argv[i] != "predict":
+        return argv
+    flags: list[str] = []
+    texts: list[str] = []
+    rest = argv[i + 1 :]
+    for j, arg in enumerate(rest):
+        if arg == "--":
+            texts.extend(rest[j + 1 :])
+            break
+        option = arg in _PREDICT_FLAGS or bool(_OPTION_LIKE.fullmatch(arg))
+        (flags if option else texts).append(arg)
+    return argv[: i + 1] + flags + (["--", *texts] if texts else [])
 
 
 def _positive_int(value: str) -> int:
@@ -115,7 +157,7 @@ def _positive_int(value: str) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line (exits 2 with one line on bad usage). No command means the desktop app,
     which the launcher (kobert_chat/__main__.py) starts: the CLI itself never imports the UI."""
-    return build_parser().parse_args(argv)
+    return build_parser().parse_args(_texts_as_positionals(list(sys.argv[1:] if argv is None else argv)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "import": _import,
         "export": _export,
         "models": _models,
+        "labels": _labels,
     }[args.command]
     return guarded(lambda: handler(args))
 
@@ -149,7 +192,7 @@ def guarded(action: Callable[[], int]) -> int:
         print("training cancelled; the active model is unchanged", file=sys.stderr)
         return EXIT_CANCELLED
     except KobertChatError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)  # one line, whatever the message holds
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return EXIT_CANCELLED
@@ -169,7 +212,17 @@ def _setup_logging() -> Path:
     return log_file
 
 
-def _open_engine(args, show_progress: bool = True):
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _warn(message: str) -> None:
+    print(_one_line(message), file=sys.stderr, flush=True)
+
+
+def _open_engine(args, show_progress: bool = True, load_model: bool = True):
+    """The engine with the CLI's warnings: settings fields that fell back, a model fallback (exactly
+    one line), and "기다리는 중" while another program holds the write lock."""
     from .engine import ChatEngine
 
     def show(event: progress.Event) -> None:
@@ -178,42 +231,118 @@ def _open_engine(args, show_progress: bool = True):
         elif isinstance(event, progress.Epoch):
             print(f"[starter] epoch {event.epoch}: {json.dumps(event.val)}", file=sys.stderr)
 
-    return ChatEngine.open(device=args.device, on_progress=show if show_progress else None)
+    engine = ChatEngine.open(
+        device=args.device, on_progress=show if show_progress else None, load_model=load_model
+    )
+    engine.on_wait = _warn
+    for warning in engine.settings_warnings:
+        _warn(f"warning: {warning}")
+    if engine.model_warning:
+        _warn(f"warning: {engine.model_warning}")
+    return engine
+
+
+def _open_store():
+    from .store import Store
+
+    store = Store.open(paths.database_path())
+    store.on_wait = _warn
+    return store
+
+
+def _readable_output() -> None:
+    """A terminal whose encoding lacks a character must not end the command after the work is done.
+    ASCII (a bare C locale with UTF-8 mode off) is taken to mean "not configured": UTF-8 then, as
+    Python itself does for the C locale."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        if codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii":
+            reconfigure(encoding="utf-8", errors="backslashreplace")
+        else:
+            reconfigure(errors="backslashreplace")
 
 
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _chat(args) -> int:
-    from .errors import InputError
+MAX_CHAT_LINE_BYTES = 1_000_000  # far beyond any message; bounds memory on a stream without newlines
 
+
+def _chat(args) -> int:
+    _readable_output()
     engine = _open_engine(args)
     cid: int | None = None  # the first message creates the conversation and names it
     print(f"kobert-chat ({engine.model_version}, {engine.device}). 끝내려면 /quit 또는 Ctrl+D.")
+    stdin = sys.stdin.buffer  # bytes: a bad byte is one line's problem, never the end of the chat
+    number = 0
     while True:
-        try:
-            text = input("나> ")
-        except EOFError:
+        print("나> ", end="", flush=True)
+        raw = stdin.readline(MAX_CHAT_LINE_BYTES)
+        if not raw:
             print()
             return EXIT_OK
+        number += 1
+        if len(raw) >= MAX_CHAT_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := stdin.readline(MAX_CHAT_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            print(f"  ({number}번째 줄이 너무 길어서 건너뛰었어요: line {number} is over 1 MB; skipped)")
+            continue
+        text = _decode_line(raw, first=number == 1)
+        if text is None:
+            print(
+                f"  ({number}번째 줄은 글자로 읽을 수 없어서 건너뛰었어요: line {number} is not valid "
+                f"UTF-8 text; skipped)"
+            )
+            continue
         if text.strip() in ("/quit", "/exit", "/q"):
             return EXIT_OK
         try:
             reply = engine.send(cid, text)
         except InputError as e:
-            print(f"  ({e})")
+            print(f"  ({_one_line(e)})")
+            continue
+        except StoreError as e:  # e.g. another program kept the write lock too long: nothing was saved
+            print(f"  (저장하지 못했어요: {_one_line(e)})", flush=True)
             continue
         cid = reply.conversation_id
         tags = "  ".join(f"{h}={p.label} {p.confidence:.2f}" for h, p in reply.predictions.items())
-        print(f"봇> {reply.bot.text}\n    [{tags}]")
+        print(f"봇> {reply.bot.text}\n    [{tags}]", flush=True)
+
+
+def _decode_line(raw: bytes, first: bool) -> str | None:
+    """One line of stdin without its line break, or None if it is not text. UTF-8 first (what pipes and
+    modern terminals send), then the terminal's own encoding if that is something else (e.g. CP949)."""
+    line = raw[:-1] if raw.endswith(b"\n") else raw
+    line = line[:-1] if line.endswith(b"\r") else line
+    if first and line.startswith(codecs.BOM_UTF8):
+        line = line[len(codecs.BOM_UTF8) :]
+    encodings = ["utf-8"]
+    local = codecs.lookup(sys.stdin.encoding or locale.getpreferredencoding(False)).name
+    if local != "utf-8":
+        encodings.append(local)
+    for encoding in encodings:
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _predict(args) -> int:
-    from .errors import InputError
-
+    _readable_output()
     texts = [t for t in args.texts]
     if any(not t.strip() for t in texts):
         raise InputError("empty TEXT: every text to predict must contain something")
+    for number, text in enumerate(texts, 1):
+        try:
+            text.encode("utf-8")  # undecodable argv bytes arrive as lone surrogates
+        except UnicodeEncodeError:
+            raise InputError(
+                f"TEXT {number} is not valid text (it holds bytes that are not UTF-8, or a lone "
+                f"surrogate); pass UTF-8 text"
+            ) from None
     engine = _open_engine(args)
     results = engine.classifier.predict_many(texts)
     if args.json:
@@ -345,12 +474,15 @@ def _evaluate(args) -> int:
 def _import(args) -> int:
     from .import_export import import_file
 
-    result = import_file(args.file)
+    with _open_store() as store:
+        result = import_file(args.file, store)
     skipped = f", skipped {result.duplicates} duplicates (already present)" if result.duplicates else ""
     print(
         f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
         f"rejected {len(result.rejected)}{skipped}"
     )
+    if result.new_heads:
+        print(f"new label sets from the file: {', '.join(result.new_heads)}")
     for line, reason in result.rejected[:50]:
         print(f"  line {line}: {reason}", file=sys.stderr)
     if len(result.rejected) > 50:
@@ -361,34 +493,67 @@ def _import(args) -> int:
 def _export(args) -> int:
     from .import_export import export_file
 
-    utterances, answers = export_file(args.file)
+    with _open_store() as store:
+        utterances, answers = export_file(args.file, store)
     print(f"exported {utterances} labeled utterances and {answers} answers to {args.file}")
     return EXIT_OK
 
 
 def _models(args) -> int:
-    from .store import Store
-
-    store = Store.open(paths.database_path())
-    try:
-        if args.models_command == "list":  # the store alone: listing must not wait for torch to import
+    if args.models_command == "list":  # the store alone: listing must not wait for torch to import
+        with _open_store() as store:
             versions = store.model_versions()
-            if not versions:
-                print("no model versions yet (the first start builds the starter)")
-            for v in versions:
-                val = v.metrics.get("validation", {})
-                f1 = "  ".join(f"{h} F1 {m.get('macro_f1', 0):.3f}" for h, m in val.items())
+        if not versions:
+            print("no model versions yet (the first start builds the starter)")
+        for v in versions:
+            val = v.metrics.get("validation", {})
+            f1 = "  ".join(f"{h} F1 {m.get('macro_f1', 0):.3f}" for h, m in val.items())
+            print(
+                f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}"
+            )
+        return EXIT_OK
+    # activate and rollback load the version and smoke-test it first: a damaged one is refused
+    engine = _open_engine(args, load_model=False)
+    try:
+        if args.models_command == "activate":
+            print(f"active: {engine.activate(args.version).id}")
+        else:
+            print(f"rolled back; active: {engine.rollback().id}")
+    finally:
+        engine.close()
+    return EXIT_OK
+
+
+def _labels(args) -> int:
+    from .labels import DEFAULT_HEADS
+
+    with _open_store() as store:
+        if args.labels_command == "list":
+            for head, labels in store.label_sets().items():
+                use = store.label_set_use(head)
+                shown = ", ".join(
+                    label if display == label else f"{label} ({display})" for label, display in labels
+                )
                 print(
-                    f"{'*' if v.active else ' '} {v.id}  {v.backbone:<8} {v.created_at[:19]}  n={v.n_train}  {f1}"
+                    f"{head} ({len(labels)}): {shown}  [{use.message_labels} message labels, "
+                    f"{use.examples} imported examples]"
                 )
             return EXIT_OK
-        from .registry import Registry
-
-        registry = Registry(store, paths.models_dir())
-        if args.models_command == "activate":
-            print(f"active: {registry.activate(args.version).id}")
-        else:
-            print(f"rolled back; active: {registry.rollback().id}")
-    finally:
-        store.close()
+        head = args.head
+        use = store.label_set_use(head) if head in store.label_sets() else None
+        in_use = use is not None and (use.message_labels or use.examples)
+        if in_use and not args.yes and head not in DEFAULT_HEADS:  # (built-in heads: the store says no)
+            assert use is not None
+            raise InputError(
+                f"label set {head!r} is used by {use.message_labels} message labels and {use.examples} "
+                f"imported examples; `labels remove {head} --yes` deletes those labels too (the messages "
+                f"stay, an example left with no label goes)"
+            )
+        removed = store.remove_label_set(head)
+    print(
+        f"removed label set {head!r} ({removed.labels} labels): deleted {removed.message_labels} labels on "
+        f"messages (the messages stay), took its label off {removed.examples_changed} imported examples "
+        f"and deleted {removed.examples_deleted} that had no other label. Model versions keep their "
+        f"{head!r} output until the next retrain; it is no longer shown, labeled or exported."
+    )
     return EXIT_OK

@@ -2,11 +2,18 @@
 
 Everything the CLI and the window do goes through here. Thread-safety: calls are serialised by
 one lock, so the UI may call from a worker thread while the GUI thread stays free.
+
+A model version is used only after it loads and answers a fixed Korean sentence with finite
+probabilities (the smoke test): at start a broken active version falls back to the newest one that
+passes, and says so in `model_warning`; `activate` and `rollback` refuse one that fails. A write that
+finds another program holding the database's write lock waits (up to store.core.WRITE_WAIT_S) and
+tells `on_wait` once; nothing is written until the lock is ours.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 from collections.abc import Callable
@@ -23,7 +30,7 @@ from .nlu.inference import Classifier, set_chat_threads
 from .predictions import HeadPrediction
 from .progress import Progress
 from .registry import Registry
-from .settings import Settings, load_settings, save_settings
+from .settings import Settings, load_settings_checked, save_settings
 from .store import Answer, Conversation, Message, ModelVersion, Store
 from .store.core import check_text
 from .titles import DEFAULT_TITLE, title_from
@@ -66,6 +73,7 @@ class ChatEngine:
         self.settings = settings
         self.classifier = classifier
         self.model_warning: str | None = None  # set when the active model failed to load and we fell back
+        self.settings_warnings: list[str] = []  # settings.json fields that were bad and fell back to defaults
         self._rng = random.Random()
         self._lock = threading.RLock()
 
@@ -88,10 +96,11 @@ class ChatEngine:
         registry.sweep_staging()
         if store.answer_count() == 0:
             store.seed_answers([_answer_dict(a) for a in load_answers()])
-        settings = load_settings(paths.settings_path(home))
+        settings, settings_warnings = load_settings_checked(paths.settings_path(home))
         if device:
             settings.device = device
         engine = cls(home, store, registry, settings, None)
+        engine.settings_warnings = settings_warnings
         if load_model:
             try:
                 engine.load_active_model(on_progress, should_stop)
@@ -117,27 +126,40 @@ class ChatEngine:
             errors = []
             for version in candidates:
                 try:
-                    self.classifier = self._load(version)
+                    classifier = self._load(version)
                 except ModelError as e:
-                    errors.append(f"{version.id}: {e}")
+                    errors.append(f"{version.id}: {_one_line(e)}")
                     log.error("model %s failed to load: %s", version.id, e)
                     continue
                 if active is None or version.id != active.id:
-                    self.registry.activate(version.id)
-                    self.model_warning = (
-                        f"모델 {active.id if active else '?'}을(를) 불러오지 못해 {version.id}(으)로 "
-                        f"되돌렸어요: {errors[0] if errors else ''}"
-                    )
+                    self.registry.activate(version.id)  # the database says what is really in use
+                    self.model_warning = _one_line(
+                        f"모델 {active.id}을(를) 불러오지 못해 {version.id}(으)로 되돌렸어요: {errors[0]}"
+                        if active is not None
+                        else f"활성 모델이 없어서 불러올 수 있는 가장 최근 모델 {version.id}을(를) 켰어요."
+                    )[:600]
+                    log.warning("%s", self.model_warning)
+                self.classifier = classifier
                 return
-            raise ModelError("no model version could be loaded: " + "; ".join(errors))
+            raise ModelError(_one_line("no model version could be loaded: " + "; ".join(errors))[:1000])
 
     def _load(self, version: ModelVersion) -> Classifier:
-        # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
-        classifier = Classifier.load(
-            Path(version.path), self.settings.device, version.id, quantize=self.settings.quantize_int8
-        )
-        if classifier.device.type == "cpu":
-            set_chat_threads(classifier.model)
+        """Load a version and smoke-test it; ModelError if it is broken in any way (a bad device setting
+        stays an InputError: that is not the version's fault)."""
+        try:
+            # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
+            classifier = Classifier.load(
+                Path(version.path), self.settings.device, version.id, quantize=self.settings.quantize_int8
+            )
+            if classifier.device.type == "cpu":
+                set_chat_threads(classifier.model)  # before the smoke test: it is the first forward
+            _smoke_test(classifier)
+        except (ModelError, InputError):
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure to load or predict means the version is broken
+            raise ModelError(
+                f"model {version.id} cannot be used ({type(e).__name__}: {_one_line(e)[:300]})"
+            ) from e
         return classifier
 
     @property
@@ -149,18 +171,41 @@ class ChatEngine:
         return str(self.classifier.device) if self.classifier else self.settings.device
 
     def activate(self, version_id: str) -> ModelVersion:
+        """Switch to a version only after it loads and passes the smoke test; a broken one is refused
+        with ModelError and the live model stays."""
         with self._lock:
             version = self.registry.get(version_id)
-            classifier = self._load(version)  # load before switching
+            try:
+                classifier = self._load(version)  # load before switching
+            except ModelError as e:
+                raise ModelError(_one_line(f"model {version_id} was not activated: {e}")) from e
             self.registry.activate(version_id)
             self.classifier = classifier
+            self.model_warning = None
             return self.registry.get(version_id)
 
     def rollback(self) -> ModelVersion:
+        """The newest older version that loads and passes the smoke test (broken ones are skipped)."""
         with self._lock:
-            version = self.registry.rollback()
-            self.classifier = self._load(version)
+            loaded: dict[str, Classifier] = {}
+
+            def check(version: ModelVersion) -> None:
+                loaded[version.id] = self._load(version)
+
+            version = self.registry.rollback(check)
+            self.classifier = loaded[version.id]
+            self.model_warning = None
             return version
+
+    @property
+    def on_wait(self) -> Callable[[str], None] | None:
+        """Told once (a one-line Korean notice) when a write has to wait for another program's write
+        lock; it runs on the thread doing the write (the CLI prints it; the window shows it)."""
+        return self.store.on_wait
+
+    @on_wait.setter
+    def on_wait(self, callback: Callable[[str], None] | None) -> None:
+        self.store.on_wait = callback
 
     def discard(self, version_id: str) -> None:
         with self._lock:
@@ -341,6 +386,11 @@ class ChatEngine:
                 raise InputError("this message has no prediction to confirm")
             return self.store.set_label(message_id, head, predicted.label, source="confirmed")
 
+    def clear_label(self, message_id: int, head: str) -> Message:
+        """Take a head's label off a message again (the window's 되돌리기 after 맞아요 or a correction)."""
+        with self._lock:
+            return self.store.clear_label(message_id, head)
+
     def new_label_count(self) -> int:
         """Messages labeled since the active model's training started: what a retrain would add.
         A message counts once however many of its badges were set; a discarded run resets nothing."""
@@ -366,6 +416,27 @@ class ChatEngine:
     def close(self) -> None:
         with self._lock:
             self.store.close()
+
+
+SMOKE_SENTENCE = "안녕하세요, 오늘 하루는 어땠어요?"
+
+
+def _smoke_test(classifier: Classifier) -> None:
+    """A version whose weights parse but hold garbage predicts NaN; catch it before any chat does."""
+    from .nlu.inference import probabilities
+
+    probs = probabilities(classifier.model, classifier.tokenizer, [SMOKE_SENTENCE], classifier.device)
+    for head, p in probs.items():
+        values = [float(x) for x in p.ravel()]
+        if not values or not all(math.isfinite(x) for x in values) or abs(sum(values) - 1.0) > 1e-3:
+            raise ModelError(
+                f"model {classifier.version} gives no usable prediction for {head} (NaN or infinite "
+                f"values): its weights are damaged; retrain or roll back"
+            )
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
 
 def _answer_dict(row) -> dict:

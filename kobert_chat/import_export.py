@@ -1,7 +1,11 @@
 """`import FILE` / `export FILE`: labeled utterances and answers in and out of the store.
 
 Labels are checked against the store's label sets (Korean display names are accepted and mapped
-to ids); a row with an unknown label is rejected with the reason, never half-imported.
+to ids); a row with an unknown label is rejected with the reason, never half-imported. A head the
+home does not have yet (a column of an export, e.g. `topic` from another home's `train --data`) gets
+its label set made from the values the file gives it. Texts are stored exactly as the file has them;
+duplicates are found by store.core.dedupe_key. An import is one transaction: a file refused as a whole
+(an unterminated quote, say) leaves nothing behind, whatever line the problem is on.
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ from pathlib import Path
 
 from . import paths
 from .data.formats import AnswerRow, LabeledRow, Rejected, read_import, write_export
+from .errors import InputError
 from .store import Store
+from .store.core import dedupe_key
+from .store.label_sets import check_head_name
 
-BATCH = 2000  # rows per transaction: bounded memory on huge files
+BATCH = 2000  # rows per insert: bounded memory on huge files
 
 
 @dataclass
@@ -23,6 +30,7 @@ class ImportResult:
     answers: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    new_heads: list[str] = field(default_factory=list)  # label sets this import created
 
     @property
     def accepted(self) -> int:
@@ -30,8 +38,9 @@ class ImportResult:
 
 
 def import_file(path: Path, store: Store | None = None) -> ImportResult:
-    with _opened(store) as store:
+    with _opened(store) as store, store.transaction():
         lookup = _label_lookup(store)
+        known_heads = set(lookup)
         result = ImportResult()
         pending: list[tuple[str, dict[str, str]]] = []
         source = f"import:{Path(path).name}"
@@ -41,7 +50,8 @@ def import_file(path: Path, store: Store | None = None) -> ImportResult:
             elif isinstance(row, AnswerRow):
                 _import_answer(store, row, lookup, result)
             elif isinstance(row, LabeledRow):
-                labels, problem = _map_labels(row.labels, lookup)
+                problem = _new_heads(store, row.labels, known_heads, lookup, result)
+                labels, problem = _map_labels(row.labels, lookup) if problem is None else ({}, problem)
                 if problem:
                     _reject(result, row.line, problem)
                     continue
@@ -58,7 +68,8 @@ def export_file(path: Path, store: Store | None = None) -> tuple[int, int]:
         utterances += [(e.text, dict(e.labels)) for e in store.examples()]
         answers = store.answers(enabled_only=True)
         # every label set gets a column: a head trained from a file (say "sentiment") has labels too
-        write_export(Path(path), utterances, answers, heads=list(store.label_sets()))
+        heads = list(dict.fromkeys([*store.label_sets(), *(h for _, labels in utterances for h in labels)]))
+        write_export(Path(path), utterances, answers, heads=heads)
         return len(utterances), len(answers)
 
 
@@ -78,6 +89,31 @@ def _label_lookup(store: Store) -> dict[str, dict[str, str]]:
             if display:
                 table[display] = label_id
     return lookup
+
+
+def _new_heads(
+    store: Store,
+    labels: dict[str, str],
+    known: set[str],
+    lookup: dict[str, dict[str, str]],
+    result: ImportResult,
+) -> str | None:
+    """Grow the label sets of heads the home did not have before this import with this row's values
+    (inside the import's transaction). Returns why the row cannot be used, or None."""
+    for head, value in labels.items():
+        if head in known:
+            continue
+        try:
+            check_head_name(head)
+        except InputError as e:
+            return f"column {head!r} cannot become a label set: {e}"
+        table = lookup.setdefault(head, {})
+        if value not in table:
+            store.ensure_labels(head, [(value, value)])
+            table[value] = value
+            if head not in result.new_heads:
+                result.new_heads.append(head)
+    return None
 
 
 def _map_labels(
@@ -105,12 +141,21 @@ def _import_answer(
         _reject(result, row.line, problem)
         return
     existing = store.answers(intent=mapped.get("intent"), kind=row.kind, enabled_only=False)
-    if any(a.text == row.text and a.emotion == mapped.get("emotion") for a in existing):
+    key = dedupe_key(row.text)
+    if any(dedupe_key(a.text) == key and a.emotion == mapped.get("emotion") for a in existing):
         result.duplicates += 1
         return
-    store.add_answer(
-        row.text, intent=mapped.get("intent"), emotion=mapped.get("emotion"), kind=row.kind, weight=row.weight
-    )
+    try:
+        store.add_answer(
+            row.text,
+            intent=mapped.get("intent"),
+            emotion=mapped.get("emotion"),
+            kind=row.kind,
+            weight=row.weight,
+        )
+    except InputError as e:  # the store's own checks (the reader checked the same; kept as a guard)
+        _reject(result, row.line, str(e))
+        return
     result.answers += 1
 
 

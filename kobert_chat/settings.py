@@ -1,11 +1,19 @@
-"""User settings, one JSON file in the data dir, written atomically. Unknown or bad values fall back to defaults."""
+"""User settings, one JSON file in the data dir, written atomically.
+
+Reading never fails: the file is the user's to edit, so every field is checked on its own (type and
+range). A bad field falls back to its default with a warning that names it, the good ones are kept,
+and a file that is not a JSON object at all ([], null, 42, "text", broken JSON) gives the defaults.
+`"no"` is not true and `"0.5"` is not a number: only JSON's own true/false and numbers count.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from . import atomic
 from .errors import InputError
@@ -24,31 +32,75 @@ class Settings:
     quantize_int8: bool = False  # CPU int8 inference for large backbones
 
     def validate(self) -> Settings:
-        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
-            raise InputError(f"device must be one of {', '.join(DEVICES)}")
-        if not 0.0 <= float(self.threshold) <= 1.0:
-            raise InputError("threshold must be between 0 and 1")
-        if not 0.0 <= float(self.margin) <= 1.0:
-            raise InputError("margin must be between 0 and 1")
-        if self.theme not in THEMES:
-            raise InputError(f"theme must be one of {', '.join(THEMES)}")
+        """Raise InputError naming the first bad field (what saving refuses)."""
+        for f in fields(self):
+            problem = _problem(f.name, getattr(self, f.name))
+            if problem:
+                raise InputError(f"setting {f.name}: {problem}")
         return self
 
 
+def _problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be the setting `name`, or None if it can."""
+    if name == "device":
+        ok = isinstance(value, str) and (value in DEVICES or _cuda_index(value))
+        return None if ok else f"must be one of {', '.join(DEVICES)} (or cuda:N)"
+    if name in ("threshold", "margin"):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = number and math.isfinite(value) and 0.0 <= value <= 1.0
+        return None if ok else "must be a number between 0 and 1"
+    if name == "theme":
+        return None if isinstance(value, str) and value in THEMES else f"must be one of {', '.join(THEMES)}"
+    if name == "quantize_int8":
+        return None if isinstance(value, bool) else "must be true or false"
+    return None
+
+
+def _cuda_index(value: str) -> bool:
+    return value.startswith("cuda:") and value[5:].isdigit()
+
+
 def load_settings(path: Path) -> Settings:
+    """The settings in `path` (defaults for what is missing or bad; see load_settings_checked)."""
+    return load_settings_checked(path)[0]
+
+
+def load_settings_checked(path: Path) -> tuple[Settings, list[str]]:
+    """(settings, warnings): one warning per bad field or for an unusable file, meant for the user.
+    Never raises: a missing file is the defaults with no warning."""
+    path = Path(path)
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Settings()
-    except (OSError, ValueError) as e:
-        log.warning("settings file %s is unreadable (%s); using defaults", path, e)
-        return Settings()
-    known = {f.name for f in fields(Settings)}
-    try:
-        return Settings(**{k: v for k, v in raw.items() if k in known}).validate()
-    except (InputError, TypeError, ValueError) as e:
-        log.warning("settings file %s has a bad value (%s); using defaults", path, e)
-        return Settings()
+        return Settings(), []
+    except (OSError, ValueError, RecursionError) as e:
+        return Settings(), _warn(
+            [f"{path.name} is unreadable ({' '.join(str(e).split())[:80]}); using defaults"]
+        )
+    if not isinstance(raw, dict):
+        kind = "null" if raw is None else type(raw).__name__
+        return Settings(), _warn([f"{path.name} holds {kind}, not a JSON object; using defaults"])
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    warnings = []
+    for f in fields(Settings):
+        if f.name not in raw:
+            continue
+        value = raw[f.name]
+        problem = _problem(f.name, value)
+        if problem:
+            default = getattr(defaults, f.name)
+            shown = json.dumps(value, ensure_ascii=False)[:40]
+            warnings.append(f"{path.name}: {f.name} {problem}, not {shown}; using {json.dumps(default)}")
+        else:
+            values[f.name] = float(value) if f.name in ("threshold", "margin") else value
+    return Settings(**values), _warn(warnings)
+
+
+def _warn(warnings: list[str]) -> list[str]:
+    for warning in warnings:
+        log.warning("%s", warning)
+    return warnings
 
 
 def save_settings(path: Path, settings: Settings) -> None:

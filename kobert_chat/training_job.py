@@ -2,7 +2,8 @@
 
 The CLI's `train` is a thin wrapper over `run_training`; the app runs that CLI in a child process.
 Nothing is registered until the new version is complete; a cancel or crash leaves only a staging
-folder that the next start sweeps away. Under torchrun (several processes) every rank trains and
+folder that the next start sweeps away. The label set of a `--data` head is recorded together with
+the finished version (one transaction), never before: a cancelled or failed run adds no label set. Under torchrun (several processes) every rank trains and
 only rank 0 writes: the database, the model version and the progress stream.
 
 Input is checked (flags, data files, the database) before the model side is imported: torch and
@@ -26,6 +27,7 @@ from .errors import InputError, TrainingCancelled
 from .nlu import kobert  # light: imports huggingface_hub and torch only when used
 from .progress import Data, Done, Download, Progress, Stage, ignore
 from .store import Store
+from .store.label_sets import check_head_name
 
 if TYPE_CHECKING:
     from .nlu.examples import Example
@@ -69,6 +71,11 @@ def run_training(
         raise InputError("--data needs --head NAME: the label set the file's label column trains")
     if request.head and not request.data:
         raise InputError("--head goes with --data FILE")
+    if request.head:
+        try:
+            check_head_name(request.head)
+        except InputError as e:
+            raise InputError(f"--head {request.head}: {e}") from None
     if request.download and request.backbone != "kobert":
         raise InputError("--download goes with --backbone kobert (it fetches skt/kobert-base-v1)")
     if request.out is not None and Path(request.out).exists() and any(Path(request.out).iterdir()):
@@ -90,7 +97,7 @@ def run_training(
             return None
         # ------------------------------------------------------------------------------------------------
         file_examples = _file_examples(request, file_rows, rejected, store, emit)
-        dist.barrier()  # label sets written: the other ranks may read them now
+        dist.barrier()  # rank 0 checked the input: the other ranks follow
         run_id = store.start_training_run(request.mode, _params(request))
         try:
             done = _train_and_register(
@@ -122,8 +129,8 @@ def _other_rank(
     """torchrun rank > 0: the same training on its shard, reading what rank 0 wrote; nothing to report."""
     from .nlu import distributed
 
-    dist.barrier()  # rank 0 has written the label sets
-    file_examples = _file_examples(request, file_rows, rejected, store, ignore, write=False)
+    dist.barrier()  # rank 0 has checked the input
+    file_examples = _file_examples(request, file_rows, rejected, store, ignore)
     _train_and_register(request, store, registry, file_examples, device, ignore, should_stop, dist)
     distributed.shutdown(dist)
     return None
@@ -152,7 +159,8 @@ def _train_and_register(
         model.set_tfidf(None)  # chosen on validation, so it can only help there)
     data = training_data(store)  # the exam (bundled test split + the user's held-back labels) stays out
     examples = data.train + file_examples  # a --data file trains whole: the current model has no such head
-    for head, labels in _label_space(store, examples).items():
+    file_labels = _file_labels(request, file_examples)
+    for head, labels in _label_space(store, examples, file_labels).items():
         model.ensure_labels(head, labels)
     quick = request.mode == "quick"
     epochs = request.epochs or (40 if quick else 8)
@@ -204,6 +212,7 @@ def _train_and_register(
             metrics=metrics,
             n_train=result.n_train,
             params=params,
+            labels=file_labels,  # the --data head's label set: recorded with the version, or not at all
         )
     done = dataclasses.replace(done, version=version.id, path=str(version.path))
     if request.activate:
@@ -264,9 +273,15 @@ def _download_events(emit: Progress) -> kobert.DownloadProgress:
     return report
 
 
-def _label_space(store: Store, examples: Sequence[Example]) -> dict[str, list[str]]:
-    """Known labels first (stable order), then any new label the data brings."""
+def _label_space(
+    store: Store, examples: Sequence[Example], file_labels: dict[str, list[str]] | None = None
+) -> dict[str, list[str]]:
+    """Known labels first (stable order), then the --data file's labels (sorted, the order the store
+    records them in), then any new label the data brings."""
     space = {head: [lab for lab, _ in labels] for head, labels in store.label_sets().items()}
+    for head, labels in (file_labels or {}).items():
+        known = space.setdefault(head, [])
+        known.extend(lab for lab in labels if lab not in known)
     for ex in examples:
         for head, label in ex.labels.items():
             labels = space.setdefault(head, [])
@@ -304,17 +319,23 @@ def _file_examples(
     rejected: int,
     store: Store,
     emit: Progress,
-    write: bool = True,
 ) -> list[Example]:
+    """The --data rows as examples. Nothing is written: the head's label set is recorded only with the
+    finished version (see _file_labels and Registry.commit)."""
     from .nlu.examples import Example
 
     if not rows or request.head is None:
         return []
     labels = sorted({label for _, label in rows})
-    if write:  # torchrun ranks > 0 only read (rank 0 wrote them)
-        store.ensure_labels(request.head, [(lab, lab) for lab in labels])
     emit(Data(len(rows), rejected, request.head, labels, f"{request.head}: {len(rows):,}줄 읽음"))
     return [Example(text, {request.head: label}) for text, label in rows]
+
+
+def _file_labels(request: TrainRequest, file_examples: Sequence[Example]) -> dict[str, list[str]]:
+    """{head: sorted labels} of the --data file, what the version's commit adds to the label sets."""
+    if request.head is None or not file_examples:
+        return {}
+    return {request.head: sorted({ex.labels[request.head] for ex in file_examples})}
 
 
 def _save_out(model, tokenizer, out: Path, metrics: dict) -> None:

@@ -218,6 +218,8 @@ def test_train_a_new_head_from_a_csv_then_evaluate_it(trainings, data_files):
 
     with open_store(t.home) as store:
         folder = store.model_version(done["version"]).path
+        # the label set was recorded with the version, in the order of the model's outputs
+        assert [label for label, _ in store.label_sets()["sentiment"]] == heads["sentiment"]
     result = run(
         t.home,
         "evaluate",

@@ -94,3 +94,49 @@ def test_sweep_removes_staging_of_dead_processes_only(registry):
     alive.mkdir()
     assert registry.sweep_staging() == 1
     assert not dead.exists() and alive.exists()
+
+
+def test_versions_are_recorded_relative_to_the_data_folder(registry, tiny_model_dir, tmp_path):
+    version = _commit(registry, tiny_model_dir, activate=True)
+    raw = registry.store._scalar("SELECT path FROM model_versions WHERE id = ?", [version.id])
+    assert raw == f"models/{version.id}"
+    copy = tmp_path / "copy"
+    shutil.copytree(registry.store.path.parent, copy)
+    with Store.open(copy / registry.store.path.name) as moved:
+        assert moved.model_version(version.id).path == copy / "models" / version.id
+
+
+def test_commit_records_label_sets_in_the_same_step_as_the_version(registry, tiny_model_dir):
+    with registry.staging() as staging:
+        shutil.rmtree(staging)
+        shutil.copytree(tiny_model_dir, staging)
+        version = registry.commit(
+            staging,
+            backbone="starter",
+            parent=None,
+            metrics={},
+            n_train=1,
+            params={},
+            labels={"topic": ["b", "a"]},
+        )
+    assert registry.store.label_sets()["topic"] == [("b", "b"), ("a", "a")]
+    assert registry.get(version.id).path.is_dir()
+
+
+def test_rollback_skips_versions_the_check_refuses(registry, tiny_model_dir):
+    a = _commit(registry, tiny_model_dir)
+    b = _commit(registry, tiny_model_dir)
+    c = _commit(registry, tiny_model_dir, activate=True)
+
+    def refuse(*ids):
+        def check(version):
+            if version.id in ids:
+                raise ModelError("predicts NaN")
+
+        return check
+
+    assert registry.rollback(refuse(b.id)).id == a.id
+    registry.activate(c.id)
+    with pytest.raises(ModelError, match="no older model version can be loaded .*predicts NaN"):
+        registry.rollback(refuse(a.id, b.id))
+    assert registry.active().id == c.id

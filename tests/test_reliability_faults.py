@@ -228,6 +228,7 @@ def test_an_export_on_a_full_disk_keeps_the_previous_export(engine, tmp_path, mo
     reply = engine.reply(engine.new_conversation(), "내보낼 문장이에요")
     engine.label(reply.user.id, "intent", "smalltalk")
     target = tmp_path / "exports" / "export.csv"
+    target.parent.mkdir()  # (export never creates folders)
     export_file(target, engine.store)
     before = target.read_bytes()
     engine.label(engine.reply(reply.user.conversation_id, "하나 더").user.id, "intent", "help")

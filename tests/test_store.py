@@ -468,3 +468,29 @@ def test_store_closes_cleanly_as_a_context_manager(tmp_path: Path):
     s.close()  # closing twice is harmless
     with Store.open(tmp_path / "ctx.db") as again:
         assert [c.title for c in again.conversations()] == ["닫기 전"]
+
+
+@pytest.mark.parametrize("name", ["topic", "sentiment_2", "주제", "mood-ko"])
+def test_label_set_names_that_read_back_as_columns_are_accepted(store, name):
+    store.ensure_labels(name, [("a", "가")])
+    assert name in store.label_sets()
+
+
+@pytest.mark.parametrize("name", ["kind", "type", "TEXT", "weight", "Topic", "my topic", "", "a" * 41, "x,y"])
+def test_label_set_names_an_export_cannot_hold_are_refused(store, name):
+    with pytest.raises(InputError, match="label"):
+        store.ensure_labels(name, [("a", "a")])
+    assert name not in store.label_sets()
+
+
+def test_examples_keep_their_text_and_find_duplicates_up_to_spacing_and_nfc(store):
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", " 한글 ")
+    assert store.add_examples([(nfd, {"intent": "greeting"})], "a.csv") == 1
+    assert (
+        store.add_examples([("한글", {"intent": "greeting"}), ("한글\u00a0", {"intent": "greeting"})], "b")
+        == 0
+    )
+    assert store.add_examples([("한글", {"intent": "thanks"})], "b") == 1  # other labels: not a duplicate
+    assert [e.text for e in store.examples()] == [nfd, "한글"]

@@ -109,11 +109,11 @@ def test_upgrading_an_existing_database_keeps_its_data(tmp_path):
     path = tmp_path / "chat.db"
     with Store.open(path) as store:
         cid, mid = fill(store)
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
 
     upgraded = (*MIGRATIONS, add_note_column_and_welcome_answer)
     with Store.open(path, migrations=upgraded) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == len(MIGRATIONS) + 1
         assert store.conversation(cid).title == "기억할 대화"
         assert store.message(mid).labels == {"intent": "worry"}
         assert [a.text for a in store.answers(kind="fallback")] == ["업데이트 후 첫 인사"]
@@ -134,7 +134,7 @@ def test_a_failing_migration_leaves_the_old_version_intact(tmp_path):
     with pytest.raises(RuntimeError):
         Store.open(path, migrations=(*MIGRATIONS, broken_step))
     with Store.open(path) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
         assert store.answer_count() == 0
         assert store.message_count(cid) == 2
 

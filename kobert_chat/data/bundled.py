@@ -7,6 +7,7 @@ machines, file reorderings and additions: a sentence never moves between train a
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -54,11 +55,13 @@ def load_utterances(split: Split = "all", root: Path | None = None) -> list[Utte
         for item in read_labeled(path, label_columns=["intent", "emotion"]):
             if isinstance(item, Rejected):
                 raise InputError(f"Bundled data {path.name} line {item.line}: {item.reason}.")
-            if item.text in seen:
+            # readers keep a file's text exactly; the bundle is ours, and its split hashes the NFC text
+            text = unicodedata.normalize("NFC", item.text).strip()
+            if text in seen:
                 continue
-            seen.add(item.text)
-            if split == "all" or (split == "test") == is_test_text(item.text):
-                out.append(Utterance(item.text, item.labels["intent"], item.labels["emotion"]))
+            seen.add(text)
+            if split == "all" or (split == "test") == is_test_text(text):
+                out.append(Utterance(text, item.labels["intent"], item.labels["emotion"]))
     return out
 
 

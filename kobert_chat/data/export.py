@@ -1,7 +1,8 @@
 """`export FILE`: labeled utterances and answers in one .csv/.tsv/.jsonl file that `import` reads back.
 
 Written through atomic.replacing(): streamed into a temp file beside the target and renamed over it,
-so a failure leaves the old file (or none) and a big export never sits in memory.
+so a failure leaves the old file (or none) and a big export never sits in memory. The target's folder
+must exist (a typo in a path must not create folders), and texts are written exactly as stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import IO, Any, Protocol
 from kobert_chat import atomic
 from kobert_chat.errors import InputError
 
+from .rows import RECORD_COLUMNS
 from .text_files import neutralize
 
 EXPORT_FORMATS = (".csv", ".tsv", ".jsonl")
@@ -51,17 +53,26 @@ def write_export(
     suffix = path.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         raise InputError(f"Cannot export to {path.name}: use a .csv, .tsv or .jsonl file name.")
-    extra = [h for h in heads if h not in ("intent", "emotion")]
-    clash = {"type", "text", "kind", "weight"} & set(extra)
+    if not path.parent.is_dir():
+        raise InputError(
+            f"Cannot export to {path}: the folder {path.parent} does not exist; create it first or "
+            f"choose another place."
+        )
+    extra = [h for h in dict.fromkeys(heads) if h not in ("intent", "emotion")]
+    clash = sorted(set(RECORD_COLUMNS) & {h.lower() for h in extra})
     if clash:
-        raise ValueError(f"head names clash with export columns: {sorted(clash)}")
+        raise InputError(
+            f"Cannot export: the label set {clash[0]!r} has the name of one of the export's own columns "
+            f"({', '.join(RECORD_COLUMNS)}); remove it with `labels remove {clash[0]}` (or rename it by "
+            f"training the labels into another head) and export again."
+        )
     columns = ["type", "text", "intent", "emotion", *extra, "kind", "weight"]
     try:
         if suffix == ".jsonl":
-            with atomic.replacing(path, "utf-8") as f:
+            with atomic.replacing(path, "utf-8", make_parents=False) as f:
                 return _write_jsonl(f, utterances, answers)
         # utf-8-sig: the BOM is what makes Excel open UTF-8 instead of guessing the ANSI code page.
-        with atomic.replacing(path, "utf-8-sig") as f:
+        with atomic.replacing(path, "utf-8-sig", make_parents=False) as f:
             return _write_table(f, "\t" if suffix == ".tsv" else ",", columns, utterances, answers)
     except OSError as e:
         raise InputError(f"Cannot write {path}: {e.strerror or e}.") from None

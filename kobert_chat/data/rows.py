@@ -1,6 +1,10 @@
 """Records -> rows: labeled utterances (`LabeledRow`) and answers (`AnswerRow`), each record either a
 parsed row or a `Rejected(line, reason)`. Only problems with the whole file (unreadable, unknown type,
-no text column) raise `InputError`. Checking label ids against the known label sets is the caller's job.
+no text column, a column named twice, an unterminated quote) raise `InputError`. Checking label ids
+against the known label sets is the caller's job.
+
+Texts are the user's and are kept exactly (spaces, TAB, CR, NBSP, NFD and all); only label ids, kinds
+and column names are trimmed and NFC-normalised, since they are looked up, not kept.
 
     for item in read_labeled(path):
         if isinstance(item, Rejected): print(f"line {item.line}: {item.reason}")
@@ -24,6 +28,10 @@ from .text_files import Rejected, Source, key, listing, open_source, read_header
 MAX_TEXT_CHARS = 10_000
 DEFAULT_HEADS = ("intent", "emotion", "label")
 ANSWER_KINDS = ("answer", "fallback", "crisis")
+MAX_WEIGHT = 1000.0  # the same bound as store.answers.MAX_ANSWER_WEIGHT
+# An export's own columns; in a file with a `type` column (what `export` writes) every other column
+# is a label set, including heads this home does not have yet.
+RECORD_COLUMNS = ("type", "text", "kind", "weight")
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,9 @@ def read_import(
 
     A record is an answer if its `type` is `answer`, or if there is no `type` column and the file has a
     `kind` column; otherwise it is a labeled utterance whose labels are its non-empty head columns
-    (`heads`, default intent, emotion, label). Utterances may carry only some of the heads."""
+    (`heads`, default intent, emotion, label). In a record with a `type` field (an export), every field
+    but type, text, kind and weight is a head column, so heads the caller does not know come through
+    too. Utterances may carry only some of the heads."""
     source = open_source(path)
     head_keys = [key(h) for h in (heads if heads is not None else DEFAULT_HEADS)]
     if source.format != "jsonl":
@@ -154,7 +164,9 @@ def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | 
                 yield _answer(rec, line)
                 continue
             text = _text(rec, "text")
-            labels = {k: v for k in head_keys if k != "text" and (v := _label(rec, k))}
+            # an export's record: every other field is a head; otherwise only the heads asked for
+            keys = [k for k in rec if k not in RECORD_COLUMNS] if "type" in rec else head_keys
+            labels = {k: v for k in keys if k != "text" and (v := _label(rec, k))}
             if not labels:
                 raise _Bad(f"no label ({', '.join(head_keys)})")
             yield LabeledRow(text, labels, line)
@@ -175,6 +187,7 @@ def _answer(rec: dict[str, Any], line: int) -> AnswerRow:
 
 
 def _string(rec: dict[str, Any], key: str) -> str:
+    """The field exactly as the file has it ("" when absent or null)."""
     value = rec.get(key)
     if value is None:
         return ""
@@ -182,14 +195,15 @@ def _string(rec: dict[str, Any], key: str) -> str:
         raise _Bad(f"{key} must be text, not {type(value).__name__}")
     if _SURROGATE.search(value):
         raise _Bad(f"{key} contains bytes that are not valid UTF-8")
-    return unicodedata.normalize("NFC", value).strip()
+    return value
 
 
 def _text(rec: dict[str, Any], key: str) -> str:
+    """A text field, kept byte for byte; one that is only whitespace counts as empty."""
     if key not in rec:
         raise _Bad(f"no {key!r} field")
     text = _string(rec, key)
-    if not text:
+    if not text.strip():
         raise _Bad(f"empty {key}")
     if len(text) > MAX_TEXT_CHARS:
         raise _Bad(f"{key} is longer than {MAX_TEXT_CHARS:,} characters ({len(text):,})")
@@ -197,7 +211,8 @@ def _text(rec: dict[str, Any], key: str) -> str:
 
 
 def _label(rec: dict[str, Any], key: str) -> str:
-    value = _string(rec, key)
+    """A label id, kind or type: looked up, not kept, so trimmed and NFC."""
+    value = unicodedata.normalize("NFC", _string(rec, key)).strip()
     if len(value) > 200:
         raise _Bad(f"{key} is longer than 200 characters")
     return value
@@ -214,4 +229,6 @@ def _weight(value: Any) -> float:
         raise _Bad(f"weight must be a positive number, not {str(value)[:40]!r}") from None
     if not math.isfinite(weight) or weight <= 0:
         raise _Bad(f"weight must be a positive number, not {str(value)[:40]!r}")
+    if weight > MAX_WEIGHT:
+        raise _Bad(f"weight must be at most {MAX_WEIGHT:g} (a relative chance), not {str(value)[:40]!r}")
     return weight

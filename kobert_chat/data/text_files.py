@@ -5,6 +5,11 @@ here (rows.py does that).
 Files come from Excel as often as from scripts, so reading accepts UTF-8 (with or without BOM), CP949
 (what Korean Excel saves; covers EUC-KR) and UTF-16 with a BOM ("Unicode text"). Everything streams: a
 100,000-row file never sits in memory as rows.
+
+Problems with the file as a whole raise InputError before any record is used: a header that names a
+column twice, and a quote that never closes (it would swallow every row after it). A record whose
+number of cells does not match the header is rejected with that reason; cell values are never
+changed here (no trimming, no normalisation).
 """
 
 from __future__ import annotations
@@ -156,18 +161,20 @@ class _Lines:
             raise _LineTooLong(self.number)
         return line
 
-    def skip_open_quote(self) -> None:
+    def skip_open_quote(self) -> bool:
         """After a record failed part-way: if its quotes so far leave a quoted field open, skip lines until
         that field closes, so parsing resumes at the next record instead of inside a giant field. (Exact for
-        files written with standard quoting; a best effort for malformed ones.)"""
+        files written with standard quoting; a best effort for malformed ones.) False if the file ended
+        with the field still open: the quote never closes."""
         line_done = True
         while self.quotes % 2 or not line_done:
             chunk = self._f.readline(MAX_LINE_CHARS)
             if not chunk:
-                return
+                return not self.quotes % 2
             line_done = chunk.endswith(("\n", "\r"))
             self.number += line_done
             self.quotes += chunk.count('"')
+        return True
 
 
 def key(name: str) -> str:
@@ -188,10 +195,11 @@ def require_columns(source: Source, header: list[str], needed: Iterable[str]) ->
 
 
 def _table_records(source: Source, f: TextIO) -> Iterator[tuple[int, list[str]] | Rejected]:
-    """Non-blank CSV/TSV records with the line each starts on."""
+    """Non-blank CSV/TSV records with the line each starts on. InputError for a quote that never closes."""
     csv.field_size_limit(MAX_FIELD_CHARS)  # process-wide setting; every reader here wants the same cap
     lines = _Lines(f)
-    reader = csv.reader(lines, delimiter="\t" if source.format == "tsv" else ",")
+    # strict: a quoted field still open at the end of the file is an error, not a field holding the rest
+    reader = csv.reader(lines, delimiter="\t" if source.format == "tsv" else ",", strict=True)
     while True:
         start = lines.number + 1
         lines.quotes = 0
@@ -200,11 +208,13 @@ def _table_records(source: Source, f: TextIO) -> Iterator[tuple[int, list[str]] 
         except StopIteration:
             return
         except _LineTooLong as e:
-            lines.skip_open_quote()
+            if not lines.skip_open_quote():
+                raise _unterminated(source, start) from None
             yield Rejected(e.line, f"line is longer than {MAX_LINE_CHARS:,} characters")
             continue
         except csv.Error as e:
-            lines.skip_open_quote()
+            if "unexpected end of data" in str(e) or not lines.skip_open_quote():
+                raise _unterminated(source, start) from None
             reason = (
                 f"a field is longer than {MAX_FIELD_CHARS:,} characters"
                 if "field limit" in str(e)
@@ -216,6 +226,42 @@ def _table_records(source: Source, f: TextIO) -> Iterator[tuple[int, list[str]] 
             yield start, cells
 
 
+def _unterminated(source: Source, line: int) -> InputError:
+    return InputError(
+        f"{source.name}: unterminated quote at line {line}: the quoted field that starts there never "
+        f'closes, so every row after it would be read as part of it. Close the quote (or double a "" '
+        f"inside the text) and try again; nothing was imported."
+    )
+
+
+def _header(source: Source, cells: list[str]) -> list[str]:
+    """Column names as keys; InputError if one (non-empty) name is given twice."""
+    header = [key(unneutralize(c)) for c in cells]
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, 1):
+        if name and name in seen:
+            raise InputError(
+                f"{source.name}: the column {name!r} appears twice in the header (columns {seen[name]} "
+                f"and {position}); rename or remove one and try again."
+            )
+        seen.setdefault(name, position)
+    return header
+
+
+def _ragged(cells: list[str], header: list[str], delimiter: str) -> str | None:
+    """Why a record's cells do not line up with the header, or None. Missing cells under unnamed
+    trailing columns, and empty cells beyond the header (trailing delimiters), carry nothing: fine."""
+    named = max((i + 1 for i, name in enumerate(header) if name), default=0)
+    extra = [c for c in cells[len(header) :] if c.strip()]
+    if len(cells) >= named and not extra:
+        return None
+    sign = "TAB" if delimiter == "\t" else repr(delimiter)
+    return (
+        f"has {len(cells)} fields but the header has {len(header)} (a missing or extra {sign}? text "
+        f"containing {sign} must be in quotes)"
+    )
+
+
 def read_header(source: Source) -> list[str]:
     try:
         with source.open() as f:
@@ -224,7 +270,7 @@ def read_header(source: Source) -> list[str]:
                     raise InputError(
                         f"{source.name}: cannot read the header (line {item.line}): {item.reason}."
                     )
-                return [key(unneutralize(c)) for c in item[1]]
+                return _header(source, item[1])
     except OSError as e:
         raise InputError(f"Cannot read {source.path}: {e.strerror or e}.") from None
     except UnicodeDecodeError:
@@ -240,16 +286,22 @@ def records(source: Source) -> Iterator[tuple[int, dict[str, Any]] | Rejected]:
                 yield from _jsonl_records(f)
             else:
                 header: list[str] | None = None
+                delimiter = "\t" if source.format == "tsv" else ","
                 for item in _table_records(source, f):
                     if isinstance(item, Rejected):
                         yield item
                     elif header is None:
-                        header = [key(unneutralize(c)) for c in item[1]]
+                        header = _header(source, item[1])
                     else:
                         line, cells = item
+                        problem = _ragged(cells, header, delimiter)
+                        if problem:
+                            yield Rejected(line, problem)
+                            continue
                         rec: dict[str, Any] = {}
-                        for i, name in enumerate(header):  # short rows: missing cells are empty
-                            rec.setdefault(name, unneutralize(cells[i]) if i < len(cells) else "")
+                        for i, name in enumerate(header):  # (only unnamed columns can lack a cell)
+                            if name:
+                                rec[name] = unneutralize(cells[i]) if i < len(cells) else ""
                         yield line, rec
     except OSError as e:
         raise InputError(f"Cannot read {source.path}: {e.strerror or e}.") from None
@@ -270,17 +322,28 @@ def _jsonl_records(f: TextIO) -> Iterator[tuple[int, dict[str, Any]] | Rejected]
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_Pairs)
         except json.JSONDecodeError as e:
             yield Rejected(lines.number, f"invalid JSON ({e.msg} at column {e.colno})")
             continue
         except (ValueError, RecursionError) as e:  # e.g. nesting too deep, integer too long
             yield Rejected(lines.number, f"invalid JSON ({str(e)[:80] or type(e).__name__})")
             continue
-        if not isinstance(obj, dict):
+        if not isinstance(obj, _Pairs):
             yield Rejected(lines.number, "not a JSON object")
             continue
         rec: dict[str, Any] = {}
-        for name, value in obj.items():
-            rec.setdefault(key(name), value)
+        twice = None
+        for name, value in obj:
+            if key(name) in rec:
+                twice = key(name)
+                break
+            rec[key(name)] = dict(value) if isinstance(value, _Pairs) else value
+        if twice is not None:
+            yield Rejected(lines.number, f"the key {twice!r} appears twice in this object")
+            continue
         yield lines.number, rec
+
+
+class _Pairs(list):
+    """A JSON object as its (key, value) pairs, so a key given twice is seen instead of silently lost."""

@@ -9,6 +9,7 @@ never go through AutoTokenizer: this class reads the same `spiece.model` directl
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,13 @@ class KoBertTokenizer:
         if not spm_path.is_file():
             raise ModelError(f"SentencePiece model not found: {spm_path}")
         self.spm_path = spm_path
-        self.sp = spm.SentencePieceProcessor(model_file=str(spm_path))
+        try:
+            self.sp = spm.SentencePieceProcessor(model_file=str(spm_path))
+        except (RuntimeError, OSError, ValueError) as e:  # truncated, overwritten or not a model at all
+            reason = " ".join(str(e).split())[:200]
+            raise ModelError(
+                f"{spm_path} is not a readable SentencePiece model ({reason}); it is damaged"
+            ) from e
         self.max_length = max_length
         self._check_layout()
 
@@ -102,17 +109,34 @@ class KoBertTokenizer:
 
     @classmethod
     def load(cls, folder: Path, max_length: int | None = None) -> KoBertTokenizer:
+        """The folder's tokenizer. A tokenizer_config.json that is present must be a JSON object whose
+        model_max_length (if any) is a positive number; anything else is a damaged folder (ModelError)."""
         folder = Path(folder)
         length = max_length or DEFAULT_MAX_LENGTH
         cfg_path = folder / CONFIG_FILE
         if max_length is None and cfg_path.is_file():
-            try:
-                length = int(json.loads(cfg_path.read_text(encoding="utf-8")).get("model_max_length", length))
-            except (ValueError, TypeError):
-                length = DEFAULT_MAX_LENGTH
-            # KoBERT's own config says 1e30-ish or 512; a chat app never needs more than the encoder allows.
-            length = min(max(length, 8), 512)
+            length = _max_length(cfg_path)
         return cls(folder / SPM_FILE, max_length=length)
+
+
+def _max_length(cfg_path: Path) -> int:
+    try:
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
+        raise ModelError(f"{cfg_path} is unreadable ({' '.join(str(e).split())[:120]}); it is damaged") from e
+    if not isinstance(config, dict):
+        raise ModelError(f"{cfg_path} must hold a JSON object, not {type(config).__name__}; it is damaged")
+    value = config.get("model_max_length", DEFAULT_MAX_LENGTH)
+    try:
+        usable = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:
+        usable = True  # a huge integer: KoBERT's own config says ~1e30 for "no limit"
+    if not usable or value < 1:
+        raise ModelError(
+            f"{cfg_path}: model_max_length must be a positive number, not {str(value)[:40]!r}; it is damaged"
+        )
+    # KoBERT's own config says 1e30-ish or 512; a chat app never needs more than the encoder allows.
+    return int(min(max(value, 8), 512))
 
 
 def pad(encoded: Sequence[Sequence[int]]) -> Batch:

@@ -13,6 +13,7 @@ from .label_sets import LabelSetsMixin
 from .records import Answer
 
 ANSWER_KINDS = ("answer", "fallback", "crisis")
+MAX_ANSWER_WEIGHT = 1000.0  # a weight is a relative chance; beyond this one answer would drown every other
 _UNCHANGED: Any = ...  # update_answer(intent=None) clears; leaving it out keeps the old value
 
 
@@ -48,10 +49,12 @@ class AnswersMixin(LabelSetsMixin):
             self._check_label("emotion", emotion)
         try:
             weight = 1.0 if weight in (None, "") else float(weight)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InputError(f"Answer weight must be a number, not '{weight}'.") from exc
-        if not (weight > 0 and math.isfinite(weight)):
-            raise InputError(f"Answer weight must be a positive number, not {weight}.")
+        if not (math.isfinite(weight) and 0 < weight <= MAX_ANSWER_WEIGHT):
+            raise InputError(
+                f"Answer weight must be a number above 0 and at most {MAX_ANSWER_WEIGHT:g}, not {weight:g}."
+            )
         return {"kind": kind, "intent": intent, "emotion": emotion, "text": text, "weight": weight}
 
     def add_answer(

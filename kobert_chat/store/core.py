@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +20,23 @@ from kobert_chat.errors import InputError, StoreError
 
 # Primary SQLite result codes of a write that could not happen (named constants need Python 3.11).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL = 5, 6, 8, 10, 13
+BUSY_TIMEOUT_S = 5.0  # SQLite's own wait for a lock, per statement
+# How long a write waits for another program's write lock before giving up (the training child, a
+# backup tool, a second chat: all of them are merely slow). KOBERT_CHAT_WRITE_WAIT_S overrides it.
+WRITE_WAIT_S = 60.0
+NOTICE_AFTER_S = 1.0  # the first wait this long, then the user is told we are waiting
+
+
+class StoreBusy(StoreError):
+    """Another program held the write lock longer than the write wait; nothing was written."""
+
+
+def write_wait_s() -> float:
+    try:
+        value = float(os.environ.get("KOBERT_CHAT_WRITE_WAIT_S", WRITE_WAIT_S))
+    except ValueError:
+        return WRITE_WAIT_S
+    return value if 0 < value < 86_400 else WRITE_WAIT_S
 
 
 class StoreCore:
@@ -32,6 +52,10 @@ class StoreCore:
         self._lock = threading.RLock()
         self._last_now: datetime | None = None
         self._closed = False
+        # Called (with a one-line Korean notice) once per write that has to wait for another program's
+        # write lock; the CLI prints it, the window shows it. Runs on the thread doing the write.
+        self.on_wait: Callable[[str], None] | None = None
+        self.write_wait_s = write_wait_s()
         # fold(text): Unicode case folding for search, beyond the ASCII-only folding LIKE does.
         db.register_function(casefold, deterministic=True, name="fold")
 
@@ -60,8 +84,8 @@ class StoreCore:
                 return
             # IMMEDIATE takes the write lock up front: a deferred transaction that later needs to
             # write can fail at once with SQLITE_BUSY instead of waiting out busy_timeout.
+            self._begin_immediate(conn)
             try:
-                conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield
                     conn.execute("COMMIT")
@@ -74,6 +98,41 @@ class StoreCore:
                 if failure is None:
                     raise
                 raise failure from exc
+
+    def _begin_immediate(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE, waiting for another program's write lock up to `write_wait_s`. Nothing has
+        been written when this waits or fails, so retrying it is always safe; the caller's block runs
+        only once the lock is ours."""
+        started = time.monotonic()
+        told = False
+        wait_ms = int(NOTICE_AFTER_S * 1000)
+        while True:
+            conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    failure = write_failure(self.path, exc)
+                    if failure is None:
+                        raise
+                    raise failure from exc
+                waited = time.monotonic() - started
+                if waited >= self.write_wait_s:
+                    raise StoreBusy(
+                        f"다른 프로그램이 데이터베이스를 {waited:.0f}초 넘게 쓰고 있어서 저장하지 못했어요: "
+                        f"{self.path} stayed locked by another program; nothing from this change was "
+                        f"saved and earlier data is intact. Close the other program (or wait) and try again."
+                    ) from exc
+                if not told and self.on_wait is not None:
+                    told = True
+                    self.on_wait(
+                        "다른 프로그램이 데이터베이스를 쓰고 있어서 기다리는 중… "
+                        f"(최대 {self.write_wait_s:.0f}초; 아무것도 잃지 않아요)"
+                    )
+                wait_ms = int(min(BUSY_TIMEOUT_S, max(0.05, self.write_wait_s - waited)) * 1000)
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
     # -- reading -----------------------------------------------------------------------------
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
@@ -133,6 +192,19 @@ def write_failure(path: Path, exc: sqlite3.OperationalError) -> StoreError | Non
             f"Check that the folder is writable and the disk is not full."
         )
     return None
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def dedupe_key(text: str) -> str:
+    """What makes two texts the same for duplicate detection: NFC, outer whitespace ignored. Stored text
+    itself is never changed (the user's bytes are kept); only comparisons use this."""
+    return unicodedata.normalize("NFC", text).strip()
 
 
 def casefold(text: str | None) -> str:

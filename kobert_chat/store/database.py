@@ -2,7 +2,9 @@
 
 Opening is careful because the file holds the user's history: an existing file is first inspected
 through a read-only, immutable connection, and only a SQLite database that passes
-`PRAGMA quick_check` and whose schema version we understand is ever opened for writing.
+`PRAGMA quick_check`, holds kobert-chat's tables (another program's SQLite file is never touched, not
+even switched to WAL) and whose schema version we understand is ever opened for writing. A file that
+is already up to date is not written at all by opening it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from kobert_chat.labels import DEFAULT_HEADS
 
 from .answers import AnswersMixin
 from .chat import ChatMixin
+from .core import BUSY_TIMEOUT_S
 from .examples import ExamplesMixin
-from .migrations import MIGRATIONS, Migration, migrate, newer_version_message, schema_version
+from .migrations import CORE_TABLES, MIGRATIONS, Migration, migrate, newer_version_message, schema_version
 from .models import ModelsMixin
 
-BUSY_TIMEOUT_S = 5.0  # the training child process and the app share the file
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (the named constants need Python 3.11)
 
@@ -56,12 +58,13 @@ class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin):
                 raise StoreError(f"Could not switch {path} to write-ahead logging; is the folder read-only?")
             db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses at most the last commit
             store = cls(db, path)
-            with store.transaction():
-                migrate(db, migrations, path)
-                # Default labels added to labels.py after a database was made reach it here, for every
-                # opener (app, CLI, training child), without a migration per label.
-                for head, labels in DEFAULT_HEADS.items():
-                    store.ensure_labels(head, labels)
+            if not store._up_to_date(len(migrations)):  # no write lock needed just to open a current file
+                with store.transaction():
+                    migrate(db, migrations, path)
+                    # Default labels added to labels.py after a database was made reach it here, for every
+                    # opener (app, CLI, training child), without a migration per label.
+                    for head, labels in DEFAULT_HEADS.items():
+                        store.ensure_labels(head, labels)
             return store
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -74,6 +77,15 @@ class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin):
             if conn is not None:
                 conn.close()
             raise
+
+    def _up_to_date(self, known_version: int) -> bool:
+        if self.schema_version != known_version:
+            return False
+        sets = self.label_sets()
+        return all(
+            {label for label, _ in labels} <= {label for label, _ in sets.get(head, [])}
+            for head, labels in DEFAULT_HEADS.items()
+        )
 
     @property
     def schema_version(self) -> int:
@@ -111,18 +123,31 @@ def _inspect_existing(path: Path, known_version: int) -> None:
         try:
             problems = [row[0] for row in check.execute("PRAGMA quick_check").fetchall()]
             found = check.execute("PRAGMA user_version").fetchone()[0]
+            tables = {
+                row[0]
+                for row in check.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            }
         finally:
             check.close()
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES:
             raise StoreError(f"The database {path} is busy in another program; try again.") from exc
-        problems, found = [str(exc)], 0
+        problems, found, tables = [str(exc)], 0, set()
     if problems != ["ok"]:
         # quick_check reports can run to pages; the first finding is enough to name the damage.
         first = next((line for line in problems[0].splitlines() if not line.startswith("***")), "")
         raise StoreError(
             f"The database {path} is damaged ({first[:200]}), so kobert-chat will not write to it. "
             f"Keep a copy of the file as a backup, then move it aside to start fresh."
+        )
+    if (found == 0 and tables) or (found > 0 and not CORE_TABLES <= tables):
+        shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+        raise StoreError(
+            f"The file {path} is a SQLite database of another program (tables: {shown or 'none'}), so "
+            f"kobert-chat will not touch it; keep it where it is and choose another data folder "
+            f"(KOBERT_CHAT_HOME), or move it aside (keep a copy if it matters)."
         )
     if found > known_version:
         raise StoreError(newer_version_message(path, found, known_version))

@@ -6,7 +6,7 @@ from typing import Any
 
 from kobert_chat.errors import InputError
 
-from .core import StoreCore, check_text, from_json, to_json
+from .core import StoreCore, check_text, dedupe_key, from_json, to_json
 from .records import Example
 
 
@@ -22,8 +22,9 @@ def _example(row: dict[str, Any]) -> Example:
 
 class ExamplesMixin(StoreCore):
     def add_examples(self, rows: list[tuple[str, dict[str, str]]], source: str) -> int:
-        """Add (text, {head: label}) rows in one transaction. A row whose text and labels are both
-        already present (from any source, or earlier in `rows`) is skipped. Returns rows added."""
+        """Add (text, {head: label}) rows in one transaction, each text stored exactly as given. A row
+        whose labels and text are already present (from any source, or earlier in `rows`) is skipped;
+        texts are compared by dedupe_key (NFC, outer whitespace ignored). Returns rows added."""
         source = check_text(source, "An example source").strip()
         if not source:
             raise InputError("Examples need a source name (for example the file they came from).")
@@ -36,14 +37,28 @@ class ExamplesMixin(StoreCore):
                 isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
             ):
                 raise InputError(f"Labels of example '{text[:40]}' must map head names to label ids.")
-            # Sorted keys: the same labels always give the same JSON text, which the unique index sees.
-            records.append({"text": text, "labels": to_json(labels, "Example labels", sort_keys=True)})
+            # Sorted keys: the same labels always give the same JSON text.
+            records.append(
+                {
+                    "text": text,
+                    "text_key": dedupe_key(text),
+                    "labels": to_json(labels, "Example labels", sort_keys=True),
+                }
+            )
         with self.transaction():
             before = self.example_count()
             added_at = self._now()
-            self._db.table("examples").insert_all(
-                ({**record, "source": source, "added_at": added_at} for record in records), ignore=True
-            )
+            seen: set[tuple[str, str]] = set()
+            fresh = []
+            for record in records:
+                pair = (record["text_key"], record["labels"])
+                if pair in seen or self._row(
+                    "SELECT 1 FROM examples WHERE text_key = ? AND labels = ?", list(pair)
+                ):
+                    continue
+                seen.add(pair)
+                fresh.append({**record, "source": source, "added_at": added_at})
+            self._db.table("examples").insert_all(fresh, ignore=True)
             return self.example_count() - before
 
     def examples(self, source: str | None = None) -> list[Example]:

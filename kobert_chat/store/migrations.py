@@ -9,6 +9,8 @@ the rows referencing it valid itself.)
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
@@ -111,7 +113,51 @@ def create_schema(db: Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (create_schema,)
+def relative_model_paths(db: Database) -> None:
+    """Step 2: model folders are recorded relative to the data folder ("models/<id>"), so a copied or
+    moved data folder keeps its models. Every registered version lives in <home>/models/<id>, so an
+    absolute path ending in models/<id> is that folder, wherever the home was when it was recorded
+    (this also repairs a home that was copied before this step ran). Other paths are left as they are."""
+    rows = db.execute("SELECT id, path FROM model_versions").fetchall()
+    for version_id, path in rows:
+        parts = [p for p in re.split(r"[\\/]+", path) if p]
+        if len(parts) >= 2 and parts[-1] == version_id and parts[-2] == "models" and _absolute(path):
+            db.execute(
+                "UPDATE model_versions SET path = ? WHERE id = ?", [f"models/{version_id}", version_id]
+            )
+
+
+def _absolute(path: str) -> bool:
+    return path.startswith(("/", "\\")) or bool(re.match(r"[A-Za-z]:[\\/]", path))
+
+
+def example_text_keys(db: Database) -> None:
+    """Step 3: imported texts are stored exactly as the user wrote them; duplicates are found by a key
+    (NFC, outer whitespace ignored: core.dedupe_key) kept beside the text. Not unique: rows that only
+    differ in spelling may already exist, and none of them may be lost."""
+    db.execute("ALTER TABLE examples ADD COLUMN text_key TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, text FROM examples").fetchall()
+    for example_id, text in rows:
+        key = unicodedata.normalize("NFC", text).strip()
+        db.execute("UPDATE examples SET text_key = ? WHERE id = ?", [key, example_id])
+    db.execute("CREATE INDEX examples_key_labels ON examples (text_key, labels)")
+
+
+MIGRATIONS: tuple[Migration, ...] = (create_schema, relative_model_paths, example_text_keys)
+# The tables every kobert-chat database has had since step 1: a SQLite file without them is another
+# program's, and is never opened for writing.
+CORE_TABLES = frozenset(
+    {
+        "label_sets",
+        "answers",
+        "conversations",
+        "messages",
+        "message_labels",
+        "model_versions",
+        "training_runs",
+        "examples",
+    }
+)
 
 
 def schema_version(db: Database) -> int:

@@ -1,4 +1,8 @@
-"""Bookkeeping for model versions (their folders live in models_dir) and training runs."""
+"""Bookkeeping for model versions (their folders live in models_dir) and training runs.
+
+A version's folder is recorded relative to the data folder (the database's folder), "models/<id>",
+and handed out resolved against the folder this Store was opened from: a copied, moved or restored
+data folder keeps every model."""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from .records import ModelVersion, TrainingRun
 RUN_OUTCOMES = ("succeeded", "failed", "cancelled")
 
 
-def _model_version(row: dict[str, Any]) -> ModelVersion:
+def _model_version(row: dict[str, Any], home: Path) -> ModelVersion:
+    stored = Path(row["path"])
     return ModelVersion(
         id=row["id"],
-        path=Path(row["path"]),
+        path=stored if stored.is_absolute() else home / stored,
         backbone=row["backbone"],
         parent=row["parent"],
         created_at=row["created_at"],
@@ -58,7 +63,7 @@ class ModelsMixin(StoreCore):
             raise InputError("A model version needs an id.")
         values = {
             "id": version_id,
-            "path": str(path),
+            "path": self._stored_path(Path(path)),
             "backbone": backbone,
             "parent": parent,
             "metrics": to_json(metrics, "Model metrics"),
@@ -73,18 +78,30 @@ class ModelsMixin(StoreCore):
             self._db.table("model_versions").insert(values)
             return self.model_version(version_id)  # type: ignore[return-value]  # just inserted
 
+    @property
+    def home(self) -> Path:
+        """The data folder: relative model paths are relative to it."""
+        return self.path.parent
+
+    def _stored_path(self, path: Path) -> str:
+        """A folder inside the data folder as a relative POSIX path; anything else as given."""
+        try:
+            return path.resolve().relative_to(self.home.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
     def model_versions(self) -> list[ModelVersion]:
         """Newest first."""
         rows = self._rows("SELECT * FROM model_versions ORDER BY created_at DESC, rowid DESC")
-        return [_model_version(row) for row in rows]
+        return [_model_version(row, self.home) for row in rows]
 
     def model_version(self, version_id: str) -> ModelVersion | None:
         row = self._row("SELECT * FROM model_versions WHERE id = ?", [version_id])
-        return _model_version(row) if row else None
+        return _model_version(row, self.home) if row else None
 
     def active_model_version(self) -> ModelVersion | None:
         row = self._row("SELECT * FROM model_versions WHERE active = 1")
-        return _model_version(row) if row else None
+        return _model_version(row, self.home) if row else None
 
     def set_active_model(self, version_id: str) -> ModelVersion:
         """Make this the one active version (the switch is a single transaction)."""
