@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from .store import Answer
 
 GENERAL_SHARE = 0.25
+CLARIFY_MASS = 0.5
 
 
 @dataclass(frozen=True)
 class Choice:
     answer: Answer | None
-    reason: str  # "crisis" | "matched" | "intent" | "low_confidence" | "no_answer"
+    reason: str  # "crisis" | "matched" | "intent" | "low_confidence" | "no_answer" | "clarify"
+    options: tuple[str, ...] = ()  # "clarify": the two intents to ask about
 
     @property
     def fallback(self) -> bool:
@@ -40,12 +42,19 @@ def choose(
     rng: random.Random,
     previous_answer_id: int | None = None,
     crisis: bool = False,
+    clarify_between: Sequence[tuple[str, float]] = (),
 ) -> Choice:
+    """`clarify_between`: the top intents with their probabilities when the caller allows a clarifying
+    question; an uncertain intent whose top two hold CLARIFY_MASS or more is then asked about instead
+    of answered with a fallback (a flat guess is not worth a question)."""
     enabled = [a for a in pool if a.enabled and a.weight > 0]
     if crisis:
         return Choice(_pick([a for a in enabled if a.kind == "crisis"], rng, previous_answer_id), "crisis")
     fallbacks = [a for a in enabled if a.kind == "fallback"]
     if intent is None or intent_confidence < threshold or intent_margin < margin:
+        top = list(clarify_between)[:2]
+        if len(top) == 2 and top[0][1] + top[1][1] >= CLARIFY_MASS:
+            return Choice(None, "clarify", (top[0][0], top[1][0]))
         return Choice(_pick(fallbacks, rng, previous_answer_id), "low_confidence")
     answers = [a for a in enabled if a.kind == "answer" and a.intent == intent]
     exact = [a for a in answers if a.emotion is not None and a.emotion == emotion]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from . import paths, progress
+from . import clarify, paths, progress
 from .errors import InputError, KobertChatError, StoreError, TrainingCancelled
 from .exam import in_words
 
@@ -277,6 +277,8 @@ def _chat(args) -> int:
     print(f"kobert-chat ({engine.model_version}, {engine.device}). 끝내려면 /quit 또는 Ctrl+D.")
     stdin = sys.stdin.buffer  # bytes: a bad byte is one line's problem, never the end of the chat
     number = 0
+    asked: tuple[int, tuple[str, ...]] | None = None  # an open clarifying question: (its id, its choices)
+    displays = {lab: name for lab, name in engine.label_sets().get("intent", [])}
     while True:
         print("나> ", end="", flush=True)
         raw = stdin.readline(MAX_CHAT_LINE_BYTES)
@@ -298,6 +300,17 @@ def _chat(args) -> int:
             continue
         if text.strip() in ("/quit", "/exit", "/q"):
             return EXIT_OK
+        if asked and text.strip() in [str(i) for i in range(1, len(asked[1]) + 1)]:
+            question_id, options = asked
+            asked = None
+            try:
+                clarified = engine.answer_clarification(question_id, options[int(text.strip()) - 1])
+            except (InputError, StoreError) as e:
+                print(f"  ({_one_line(e)})")
+                continue
+            print(f"봇> {clarified.bot.text}", flush=True)
+            continue
+        asked = None
         try:
             reply = engine.send(cid, text)
         except InputError as e:
@@ -309,6 +322,12 @@ def _chat(args) -> int:
         cid = reply.conversation_id
         tags = "  ".join(f"{h}={p.label} {p.confidence:.2f}" for h, p in reply.predictions.items())
         print(f"봇> {reply.bot.text}\n    [{tags}]", flush=True)
+        if reply.clarify_options:  # answered by typing its number, like a button in the window
+            asked = (reply.bot.id, reply.clarify_options)
+            choices = "  ".join(
+                f"{i}) {clarify.button_text(o, displays)}" for i, o in enumerate(reply.clarify_options, 1)
+            )
+            print(f"    {choices}  (번호로 답해 주세요)", flush=True)
 
 
 def _decode_line(raw: bytes, first: bool) -> str | None:

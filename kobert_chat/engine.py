@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import answer_choice, import_export, paths, safety
+from . import answer_choice, clarify, import_export, paths, safety
 from .bootstrap import build_starter_version
 from .data.bundled import load_answers
 from .errors import InputError, ModelError
@@ -54,6 +54,18 @@ class Reply:
     @property
     def conversation_id(self) -> int:
         return self.user.conversation_id
+
+    @property
+    def clarify_options(self) -> tuple[str, ...]:
+        """The intents the bot asked about ("clarify"): answer with ChatEngine.answer_clarification."""
+        return tuple(self.bot.details.get("clarify", {}).get("options", ()))
+
+
+@dataclass(frozen=True)
+class Clarified:
+    user: Message  # now labeled with the chosen intent
+    question: Message  # the clarifying question, marked answered
+    bot: Message  # the answer for the chosen intent
 
 
 @dataclass(frozen=True)
@@ -257,20 +269,83 @@ class ChatEngine:
             rng=self._rng,
             previous_answer_id=self._previous_answer_id(conversation_id) if conversation_id else None,
             crisis=crisis,
+            clarify_between=intent.top if intent and self._may_clarify(conversation_id) else (),
         )
         return _Turn(dict(heads), choice, crisis)
 
+    def _may_clarify(self, conversation_id: int | None) -> bool:
+        """The setting allows it, and the bot's last message was not a question still unanswered."""
+        if not self.settings.clarify:
+            return False
+        if conversation_id is None:
+            return True
+        count = self.store.message_count(conversation_id)
+        last = self.store.messages(conversation_id, offset=max(0, count - 1), limit=1)
+        if last and last[0].role == "bot":
+            asked = last[0].details.get("clarify")
+            if asked and asked.get("chosen") is None:
+                return False
+        return True
+
     def _log(self, conversation_id: int, text: str, turn: _Turn) -> Reply:
-        answer = turn.choice.answer
+        answer, details = turn.choice.answer, {}
+        bot_text = answer.text if answer else NO_ANSWER_TEXT
+        if turn.choice.reason == "clarify":
+            displays = {lab: name for lab, name in self.store.label_sets().get("intent", [])}
+            bot_text = clarify.question(turn.choice.options, displays)
+            details = {"clarify": {"options": list(turn.choice.options), "chosen": None}}
         user, bot = self.store.log_turn(
             conversation_id,
             text,
             turn.predictions,
             self.model_version,
-            answer.text if answer else NO_ANSWER_TEXT,
+            bot_text,
             answer.id if answer else None,
+            details,
         )
         return Reply(user, bot, turn.choice.reason, turn.crisis, turn.predictions)
+
+    def answer_clarification(self, question_id: int, intent: str) -> Clarified:
+        """The user picked `intent` for a clarifying question: label their message with it (a correction,
+        source "user") and answer for that intent, in one transaction."""
+        with self._lock, self.store.transaction():
+            question = self.store.message(question_id)
+            asked = question.details.get("clarify") if question.role == "bot" else None
+            if not asked:
+                raise InputError("this message is not a clarifying question")
+            if asked.get("chosen") is not None:
+                raise InputError("this question was already answered")
+            if intent not in asked.get("options", []):
+                raise InputError(
+                    f"{intent!r} is not one of the choices ({', '.join(asked.get('options', []))})"
+                )
+            user = self.store.previous_message(question_id)
+            if user is None or user.role != "user":
+                raise InputError("the message this question was about is gone")
+            user = self.store.set_label(user.id, "intent", intent, source="user")
+            emotion = user.prediction("emotion")
+            choice = answer_choice.choose(
+                self.store.answers(enabled_only=True),
+                intent=intent,
+                emotion=emotion.label if emotion else None,
+                intent_confidence=1.0,
+                intent_margin=1.0,
+                threshold=self.settings.threshold,
+                margin=self.settings.margin,
+                rng=self._rng,
+                previous_answer_id=self._previous_answer_id(question.conversation_id),
+            )
+            answer = choice.answer
+            bot = self.store.log_bot_message(
+                question.conversation_id,
+                answer.text if answer else NO_ANSWER_TEXT,
+                answer.id if answer else None,
+                {"after_clarify": question_id},
+            )
+            question = self.store.set_message_details(
+                question_id, {**question.details, "clarify": {**asked, "chosen": intent}}
+            )
+            return Clarified(user, question, bot)
 
     @staticmethod
     def _check_message(text: object) -> None:

@@ -30,6 +30,7 @@ class Settings:
     margin: float = 0.05  # top-1 minus top-2 intent probability below this -> fallback answer
     theme: str = "system"
     quantize_int8: bool = False  # CPU int8 inference for large backbones
+    clarify: bool = True  # when the intent is uncertain, ask "혹시 X 얘기예요, 아니면 Y 얘기예요?"
 
     def validate(self) -> Settings:
         """Raise InputError naming the first bad field (what saving refuses)."""
@@ -51,7 +52,7 @@ def _problem(name: str, value: Any) -> str | None:
         return None if ok else "must be a number between 0 and 1"
     if name == "theme":
         return None if isinstance(value, str) and value in THEMES else f"must be one of {', '.join(THEMES)}"
-    if name == "quantize_int8":
+    if name in ("quantize_int8", "clarify"):
         return None if isinstance(value, bool) else "must be true or false"
     return None
 

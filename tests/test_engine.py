@@ -81,6 +81,7 @@ def test_never_the_same_answer_twice_in_a_row(engine):
 
 def test_low_confidence_threshold_gives_a_fallback(engine):
     engine.settings.threshold = 1.0  # nothing is that sure
+    engine.settings.clarify = False  # otherwise it asks which intent it is (tests/test_clarify.py)
     cid = engine.new_conversation()
     reply = engine.reply(cid, "오늘 점심 뭐 먹지")
     assert reply.fallback
@@ -93,6 +94,7 @@ def test_answers_edits_apply_without_retraining(engine):
         engine.store.update_answer(a.id, enabled=False)
     engine.store.add_answer("새로 쓴 대답이에요", kind="fallback")
     engine.settings.threshold = 1.0
+    engine.settings.clarify = False  # a fallback, not a clarifying question
     cid = engine.new_conversation()
     assert engine.reply(cid, "흠").bot.text == "새로 쓴 대답이에요"
 

@@ -54,6 +54,7 @@ def _message(row: dict[str, Any]) -> Message:
         label_sources={head: value[1] for head, value in labels.items()},
         labeled_at={head: value[2] for head, value in labels.items()},
         answer_id=row["answer_id"],
+        details=from_json(row.get("details")),
     )
 
 
@@ -114,6 +115,7 @@ class ChatMixin(LabelSetsMixin):
         model_version: str | None,
         bot_text: str,
         answer_id: int | None,
+        bot_details: Mapping[str, Any] | None = None,
     ) -> tuple[Message, Message]:
         """Store the user's message and the bot's reply together, or neither."""
         user_text = check_text(user_text, "A message")
@@ -151,10 +153,51 @@ class ChatMixin(LabelSetsMixin):
                     "predictions": "{}",
                     "model_version": model_version,
                     "answer_id": answer_id,
+                    "details": to_json(dict(bot_details or {}), "Reply details"),
                 },
             )
             self._execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [bot_at, cid])
             return self.message(user_id), self.message(bot_id)
+
+    def log_bot_message(
+        self, cid: int, text: str, answer_id: int | None, details: Mapping[str, Any] | None = None
+    ) -> Message:
+        """A bot message on its own (the answer after a clarifying question was answered)."""
+        text = check_text(text, "A reply")
+        with self.transaction():
+            self.conversation(cid)
+            now = self._now()
+            mid = self._insert(
+                "messages",
+                {
+                    "conversation_id": cid,
+                    "role": "bot",
+                    "text": text,
+                    "created_at": now,
+                    "predictions": "{}",
+                    "answer_id": answer_id,
+                    "details": to_json(dict(details or {}), "Reply details"),
+                },
+            )
+            self._execute("UPDATE conversations SET updated_at = ? WHERE id = ?", [now, cid])
+            return self.message(mid)
+
+    def set_message_details(self, mid: int, details: Mapping[str, Any]) -> Message:
+        with self.transaction():
+            self.message(mid)
+            self._execute(
+                "UPDATE messages SET details = ? WHERE id = ?", [to_json(dict(details), "Reply details"), mid]
+            )
+            return self.message(mid)
+
+    def previous_message(self, mid: int) -> Message | None:
+        """The message just before `mid` in its conversation."""
+        message = self.message(mid)
+        row = self._row(
+            _MESSAGE_SELECT + " WHERE m.conversation_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT 1",
+            [message.conversation_id, mid],
+        )
+        return _message(row) if row else None
 
     def message(self, mid: int) -> Message:
         row = self._row(_MESSAGE_SELECT + " WHERE m.id = ?", [mid])

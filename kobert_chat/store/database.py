@@ -21,6 +21,7 @@ from kobert_chat.labels import DEFAULT_HEADS
 from .answers import AnswersMixin
 from .chat import ChatMixin
 from .core import BUSY_TIMEOUT_S
+from .doctor import DoctorMixin
 from .examples import ExamplesMixin
 from .migrations import CORE_TABLES, MIGRATIONS, Migration, migrate, newer_version_message, schema_version
 from .models import ModelsMixin
@@ -29,7 +30,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (the named constants need Python 3.11)
 
 
-class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin):
+class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin, DoctorMixin):
     """Conversations, messages and labels, answers, model versions, training runs, examples.
 
     One Store may be used from several threads (statements are serialized by a lock); several

@@ -143,7 +143,32 @@ def example_text_keys(db: Database) -> None:
     db.execute("CREATE INDEX examples_key_labels ON examples (text_key, labels)")
 
 
-MIGRATIONS: tuple[Migration, ...] = (create_schema, relative_model_paths, example_text_keys)
+def reply_details_and_doctor(db: Database) -> None:
+    """Step 4: a bot message's details (JSON: the clarifying question it asked and its answer, which
+    answer path was taken), and the label doctor's decisions on lines the user cannot edit in place
+    (bundled lines: keep as is, relabel, remove from training), keyed by the doctor's text key."""
+    db.execute("ALTER TABLE messages ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+    db.executescript(
+        """
+        CREATE TABLE doctor_decisions (
+            head TEXT NOT NULL,
+            text_key TEXT NOT NULL,
+            label TEXT NOT NULL,  -- the label the finding was about
+            action TEXT NOT NULL CHECK (action IN ('keep', 'relabel', 'remove')),
+            new_label TEXT,  -- relabel: the label to train with instead
+            decided_at TEXT NOT NULL,
+            PRIMARY KEY (head, text_key, label)
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    create_schema,
+    relative_model_paths,
+    example_text_keys,
+    reply_details_and_doctor,
+)
 # The tables every kobert-chat database has had since step 1: a SQLite file without them is another
 # program's, and is never opened for writing.
 CORE_TABLES = frozenset(

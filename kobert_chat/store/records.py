@@ -23,6 +23,8 @@ class Message:
     label_sources: dict[str, str] = field(default_factory=dict)  # head -> "user" | "confirmed"
     labeled_at: dict[str, str] = field(default_factory=dict)  # head -> ISO timestamp
     answer_id: int | None = None  # bot messages: the answer that was shown
+    # bot messages: how the reply came about, e.g. {"clarify": {"options": [...], "chosen": None}}
+    details: dict[str, Any] = field(default_factory=dict)
 
     def prediction(self, head: str) -> HeadPrediction | None:
         """The stored prediction for `head`, typed (None if there is none)."""
