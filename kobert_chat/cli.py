@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     rm = lsub.add_parser("remove", help="remove a label set and every label of it (not intent or emotion)")
     rm.add_argument("head", metavar="NAME")
     rm.add_argument("--yes", action="store_true", help="also when messages or examples carry its labels")
+
+    dr = sub.add_parser(
+        "doctor",
+        help="find labels that are probably wrong (bundled data and yours), with the nearest lines as evidence",
+    )
+    dr.add_argument("--json", action="store_true")
+    dr.add_argument(
+        "--fix",
+        nargs="+",
+        metavar="ARG",
+        help="N keep|remove|relabel [LABEL]: fix finding N of the last `doctor` run",
+    )
     return p
 
 
@@ -179,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         "export": _export,
         "models": _models,
         "labels": _labels,
+        "doctor": _doctor,
     }[args.command]
     return guarded(lambda: handler(args))
 
@@ -515,6 +528,52 @@ def _export(args) -> int:
     with _open_store() as store:
         utterances, answers = export_file(args.file, store)
     print(f"exported {utterances} labeled utterances and {answers} answers to {args.file}")
+    return EXIT_OK
+
+
+def _doctor(args) -> int:
+    from . import atomic
+    from .doctor import Finding
+    from .labels import HEAD_DISPLAY
+
+    saved = paths.data_home() / "doctor.json"  # the last run, so `--fix N` means what was shown
+    engine = _open_engine(args)
+    try:
+        if args.fix:
+            if len(args.fix) not in (2, 3) or not args.fix[0].isdigit():
+                raise InputError("--fix takes N keep|remove|relabel [LABEL] (N from the last `doctor` run)")
+            try:
+                findings = [Finding.from_dict(f) for f in json.loads(saved.read_text(encoding="utf-8"))]
+            except (OSError, ValueError, KeyError) as e:
+                raise InputError(f"run `doctor` first: no usable last run in {saved} ({_one_line(e)})") from e
+            number, action = int(args.fix[0]), args.fix[1]
+            if not 1 <= number <= len(findings):
+                raise InputError(f"no finding {number}: the last run had {len(findings)}")
+            engine.apply_doctor_fix(findings[number - 1], action, args.fix[2] if len(args.fix) == 3 else None)
+            print(f"finding {number}: {action} done (takes effect at the next retrain)")
+            return EXIT_OK
+        findings = engine.doctor()
+    finally:
+        engine.close()
+    atomic.write_text(saved, json.dumps([f.to_dict() for f in findings], ensure_ascii=False))
+    if args.json:
+        print(json.dumps({"findings": [f.to_dict() for f in findings]}, ensure_ascii=False))
+        return EXIT_OK
+    if not findings:
+        print("문제가 될 만한 라벨을 찾지 못했어요. (no likely label problems found)")
+    for i, f in enumerate(findings, 1):
+        what = (
+            "같은 문장에 다른 라벨"
+            if f.kind == "conflict"
+            else f"모델이 {f.confidence:.0%} 확신하며 다르게 봄"
+        )
+        print(
+            f"{i}. [{HEAD_DISPLAY.get(f.head, f.head)}] {f.text[:60]!r}: {f.label} -> {f.suggested} ({what}; {f.ref})"
+        )
+        for n in f.evidence:
+            print(f"     비슷한 문장: {n.text[:50]!r} = {n.label}")
+    if findings:
+        print(f"\n고치기: kobert-chat doctor --fix N keep|remove|relabel [LABEL]  ({len(findings)}개)")
     return EXIT_OK
 
 

@@ -66,6 +66,23 @@ class Finding:
         """Stable id of a finding, for 'keep' decisions: the same text, head and label."""
         return f"{self.head}\x00{self.label}\x00{normalized(self.text)}"
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Finding:
+        evidence = [
+            Neighbour(str(n["text"]), str(n["label"]), float(n["similarity"]), str(n.get("ref", "")))
+            for n in raw.get("evidence") or []
+        ]
+        return cls(
+            str(raw["kind"]),
+            str(raw["head"]),
+            str(raw["ref"]),
+            str(raw["text"]),
+            str(raw["label"]),
+            raw.get("suggested"),
+            float(raw.get("confidence", 0.0)),
+            evidence,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

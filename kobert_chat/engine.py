@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import answer_choice, clarify, import_export, paths, safety
+from . import answer_choice, clarify, import_export, inbox_ranking, paths, safety, teaching
 from .bootstrap import build_starter_version
 from .data.bundled import load_answers
+from .doctor import Finding
 from .errors import InputError, ModelError
 from .import_export import ImportResult
 from .nlu.inference import Classifier, set_chat_threads
@@ -36,6 +37,7 @@ from .store.core import check_text
 from .titles import DEFAULT_TITLE, title_from
 
 log = logging.getLogger(__name__)
+INBOX_POOL = 500  # unlabeled messages the inbox re-ranks with the current model
 NO_ANSWER_TEXT = "음… 뭐라고 답해야 할지 모르겠어요. 조금 더 이야기해 줄래요?"
 
 
@@ -439,7 +441,32 @@ class ChatEngine:
 
     def inbox(self, limit: int = 100) -> list[Message]:
         """The user's messages nobody labeled yet, the ones most worth labeling first."""
-        return self.store.unlabeled_messages(limit=limit)
+        return [r.item for r in self.inbox_items(limit)]
+
+    def inbox_items(self, limit: int = 100) -> list[inbox_ranking.Ranked[Message]]:
+        """The inbox ranked by the current model: least certain first, near-duplicates spread out, each
+        with the model's fresh predictions (its suggested labels)."""
+        with self._lock:
+            pool = self.store.unlabeled_messages(limit=INBOX_POOL)
+            if not pool:
+                return []
+            if self.classifier is None:
+                self.load_active_model()
+            assert self.classifier is not None
+            predictions = self.classifier.predict_many([m.text for m in pool])
+            return inbox_ranking.rank(pool, [m.text for m in pool], predictions)[:limit]
+
+    def inbox_outlook(self) -> teaching.Outlook:
+        """What more labels would bring, from the last retrains ("이제 충분해요" when little)."""
+        return teaching.inbox_outlook(self.registry)
+
+    def doctor(self, should_stop: Callable[[], bool] | None = None) -> list[Finding]:
+        """The label doctor over bundled data and the user's labels (seconds to a few minutes)."""
+        return teaching.run_doctor(self.store, should_stop)
+
+    def apply_doctor_fix(self, finding: Finding, action: str, new_label: str | None = None) -> None:
+        with self._lock:
+            teaching.apply_fix(self.store, finding, action, new_label)
 
     def label(self, message_id: int, head: str, value: str) -> Message:
         with self._lock:

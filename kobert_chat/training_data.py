@@ -63,14 +63,42 @@ class TrainingData:
     user_exam: list[Example]  # the user's part of the exam
 
 
+def apply_doctor_decisions(examples: list[Example], decisions: list) -> list[Example]:
+    """Bundled lines as the label doctor's decisions left them: relabeled, or a head's label removed
+    (a line with no label left is dropped). 'keep' changes nothing."""
+    from .doctor import normalized
+
+    wanted = {(d.head, d.text_key, d.label): d for d in decisions if d.action != "keep"}
+    if not wanted:
+        return examples
+    out = []
+    for ex in examples:
+        labels = dict(ex.labels)
+        key = normalized(ex.text)
+        for head, label in ex.labels.items():
+            decision = wanted.get((head, key, label))
+            if decision is None:
+                continue
+            if decision.action == "relabel" and decision.new_label:
+                labels[head] = decision.new_label
+            else:
+                del labels[head]
+        if labels:
+            out.append(Example(ex.text, labels, ex.weight, ex.ref) if labels != ex.labels else ex)
+    return out
+
+
 def training_data(store: Store) -> TrainingData:
+    decisions = store.doctor_decisions()
     user = user_examples(store)
     user_keys = {_key(ex.text) for ex in user}
     held_back = [ex for ex in user if is_user_exam_text(_key(ex.text)) or is_test_text(_key(ex.text))]
     held_keys = {_key(ex.text) for ex in held_back}
-    train = [ex for ex in bundled_examples("train") if _key(ex.text) not in user_keys]
+    bundled_train = apply_doctor_decisions(bundled_examples("train"), decisions)
+    bundled_test = apply_doctor_decisions(bundled_examples("test"), decisions)
+    train = [ex for ex in bundled_train if _key(ex.text) not in user_keys]
     train += [ex for ex in user if _key(ex.text) not in held_keys]
-    exam = [ex for ex in bundled_examples("test") if _key(ex.text) not in user_keys] + held_back
+    exam = [ex for ex in bundled_test if _key(ex.text) not in user_keys] + held_back
     return TrainingData(train, exam, user, held_back)
 
 

@@ -69,6 +69,25 @@ class ExamplesMixin(StoreCore):
             rows = self._rows("SELECT * FROM examples WHERE source = ? ORDER BY id", [source])
         return [_example(row) for row in rows]
 
+    def example(self, example_id: int) -> Example:
+        row = self._row("SELECT * FROM examples WHERE id = ?", [example_id])
+        if row is None:
+            raise InputError(f"There is no imported example with id {example_id}.")
+        return _example(row)
+
+    def set_example_labels(self, example_id: int, labels: dict[str, str]) -> Example | None:
+        """Replace an example's labels; with no label left the example is deleted (None)."""
+        with self.transaction():
+            self.example(example_id)
+            if not labels:
+                self._execute("DELETE FROM examples WHERE id = ?", [example_id])
+                return None
+            self._execute(
+                "UPDATE examples SET labels = ? WHERE id = ?",
+                [to_json(labels, "Example labels", sort_keys=True), example_id],
+            )
+            return self.example(example_id)
+
     def example_count(self, source: str | None = None) -> int:
         if source is None:
             return self._scalar("SELECT count(*) FROM examples")
