@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import paths
 from .data.formats import LabeledRow, Rejected, read_labeled
-from .errors import InputError, TrainingCancelled
+from .errors import InputError, ModelError, TrainingCancelled
 from .nlu import kobert  # light: imports huggingface_hub and torch only when used
 from .progress import Data, Done, Download, Progress, Stage, ignore
 from .store import Store
@@ -240,8 +240,20 @@ def _base_model(request: TrainRequest, registry: Registry, device, emit: Progres
         active = registry.active()
         if active is None:
             active = build_starter_version(registry, emit, seed=request.seed)
-        model, tokenizer = load_model(Path(active.path), device)
-        return active.id, model, tokenizer, active.backbone
+        # A damaged active version: continue from the newest one that loads, and say so (the window
+        # and the CLI show stage messages); the active version is the user's to change.
+        candidates = [active] + [v for v in registry.versions() if v.id != active.id]
+        problems = []
+        for version in candidates:
+            try:
+                model, tokenizer = load_model(Path(version.path), device)
+            except ModelError as e:
+                problems.append(f"{version.id}: {e}")
+                continue
+            if version.id != active.id:
+                emit(Stage("fallback", f"지금 모델 {active.id}이(가) 손상돼서 {version.id}에서 이어서 학습해요"))
+            return version.id, model, tokenizer, version.backbone
+        raise ModelError("no model version could be loaded to train from: " + "; ".join(problems))
     if choice == "starter":
         starters = [v for v in registry.versions() if v.backbone == "starter"]
         version = (
