@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import sparse
 
 from kobert_chat.data.bundled import (
     Utterance,
@@ -25,6 +24,7 @@ from kobert_chat.data.bundled import (
 from kobert_chat.data.formats import AnswerRow
 from kobert_chat.errors import InputError
 from kobert_chat.labels import EMOTIONS, INTENTS
+from tests.helpers import near_duplicate_mask
 
 INTENT_IDS = {i for i, _ in INTENTS}
 EMOTION_IDS = {e for e, _ in EMOTIONS}
@@ -160,36 +160,6 @@ def test_enough_distinct_utterances_for_every_label(utterances):
 def test_at_least_a_tenth_are_longer_sentences(utterances):
     long_share = sum(len(u.text) > 60 for u in utterances) / len(utterances)
     assert long_share >= 0.10, f"only {long_share:.1%} of utterances are over 60 characters"
-
-
-def _char_trigram_matrix(texts: list[str]) -> sparse.csr_matrix:
-    vocab: dict[str, int] = {}
-    indptr, indices = [0], []
-    for t in texts:
-        grams = {t[i : i + 3] for i in range(len(t) - 2)} or {t}
-        indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
-        indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(vocab)))
-
-
-def near_duplicate_mask(texts: list[str], threshold: float = 0.8, block: int = 512) -> np.ndarray:
-    """True for each text that has another text with character-3-gram Jaccard >= threshold.
-
-    |A & B| for all pairs is one sparse product X @ X.T; it is taken a block of rows at a time so memory
-    stays at block x n instead of n x n."""
-    x = _char_trigram_matrix(texts)
-    sizes = np.asarray(x.sum(axis=1)).ravel()
-    xt = x.T.tocsc()
-    has_partner = np.zeros(len(texts), dtype=bool)
-    for start in range(0, len(texts), block):
-        stop = min(start + block, len(texts))
-        inter = (x[start:stop] @ xt).toarray()
-        union = sizes[start:stop, None] + sizes[None, :] - inter
-        jaccard = inter / union
-        jaccard[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a text is not its own partner
-        has_partner[start:stop] = (jaccard >= threshold).any(axis=1)
-    return has_partner
 
 
 def test_near_duplicate_helper_finds_only_close_pairs():

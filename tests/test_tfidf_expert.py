@@ -195,3 +195,35 @@ def test_cancel_reaches_the_expert_fit(tiny_model_dir):
             progress=progress,
             should_stop=lambda: fitting["now"],
         )
+
+
+def test_the_experts_analyzer_is_saved_and_kept_by_a_retrain(tiny_model_dir, tmp_path):
+    model, tok = load_model(tiny_model_dir)
+    model.heads_config.tfidf_analyzer = "norm+char_wb+jamo"
+    train(model, tok, toy_examples(12), TrainConfig(mode="quick", epochs=1, batch_size=8))
+    assert model.tfidf.analyzer == model.heads_config.tfidf_analyzer == "norm+char_wb+jamo"
+    save_model(model, tok, tmp_path / "m")
+    again = Classifier.load(tmp_path / "m", "cpu")
+    assert again.model.tfidf.analyzer == "norm+char_wb+jamo"
+    a = probabilities(model, tok, SENTENCES + ["ㄱㅅㄱㅅ ㅋㅋㅋㅋㅋ"])
+    b = probabilities(again.model, again.tokenizer, SENTENCES + ["ㄱㅅㄱㅅ ㅋㅋㅋㅋㅋ"])
+    assert all(np.array_equal(a[h], b[h]) for h in a)
+    train(again.model, again.tokenizer, toy_examples(12), TrainConfig(mode="quick", epochs=1, batch_size=8))
+    assert again.model.tfidf.analyzer == "norm+char_wb+jamo"  # a retrain refits with the same n-grams
+
+
+def test_a_folder_saved_before_analyzers_reads_char_wb(tiny_model_dir, tmp_path):
+    folder = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["kobert_chat"].pop("tfidf_analyzer", None)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    old, _ = load_model(folder)
+    assert old.tfidf.analyzer == old.heads_config.tfidf_analyzer == "char_wb"
+
+
+def test_min_df_leaves_out_rare_ngrams():
+    texts = ["같은 말", "같은 말", "다른 얘기"]
+    full, pruned = fit_vocabulary(texts, {"h": 2}), fit_vocabulary(texts, {"h": 2}, min_df=2)
+    assert 0 < pruned.n_features < full.n_features
+    assert set(pruned.keys.tolist()) <= set(full.keys.tolist())

@@ -103,3 +103,22 @@ def test_evaluation_reports_per_head(tiny_model_dir):
     intent = report["intent"]
     assert intent["n"] == 50 and 0 <= intent["macro_f1"] <= 1
     assert len(intent["confusion"]) == len(intent["labels"]) and sum(map(sum, intent["confusion"])) == 50
+
+
+def test_augmented_full_training_is_deterministic_and_still_learns(tiny_model_dir):
+    states, accuracies = [], []
+    for _ in range(2):
+        model, tok = load_model(tiny_model_dir)
+        cfg = TrainConfig(
+            mode="full", epochs=3, batch_size=16, lr=1e-3, head_lr=1e-2, patience=10, augment=0.5
+        )
+        result = train(model, tok, toy_examples(), cfg)
+        states.append({k: v.clone() for k, v in model.encoder.state_dict().items()})
+        accuracies.append(result.metrics["intent"]["accuracy"])
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    assert accuracies[0] == accuracies[1] >= 0.9
+    plain, tok = load_model(tiny_model_dir)
+    train(
+        plain, tok, toy_examples(), TrainConfig(mode="full", epochs=3, batch_size=16, lr=1e-3, head_lr=1e-2)
+    )
+    assert not all(torch.equal(states[0][k], v) for k, v in plain.encoder.state_dict().items())  # it changed

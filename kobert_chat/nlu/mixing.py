@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .korean_features import CHAR_WB
 from .tfidf import TfidfExpert, fit_head, fit_vocabulary, sparse_linear
 
 C_GRID = (3.0, 10.0, 30.0)  # tried per head, strongest penalty first; 10 is the baseline's
@@ -62,10 +63,12 @@ def fit_expert(
     c_grid: Sequence[float] = C_GRID,
     refit: bool = True,
     before_each_fit: Callable[[], None] = lambda: None,
+    analyzer: str = CHAR_WB,
+    min_df: int = 1,
 ) -> ExpertFit:
     """Fit the expert and choose its mix per head (see the module docstring). `before_each_fit` may
-    raise to cancel: each fit takes seconds."""
-    expert = fit_vocabulary(train.texts, heads)
+    raise to cancel: each fit takes seconds. `analyzer`: which n-grams it reads (korean_features.py)."""
+    expert = fit_vocabulary(train.texts, heads, analyzer, min_df)
     x, val_x = expert.features(train.texts), expert.features(val.texts)
     mix, temps, chosen_c, expert_temps = {}, {}, {}, {}
     val_probs = {h: _softmax(lg) for h, lg in val_encoder_logits.items()}
@@ -107,7 +110,7 @@ def fit_expert(
             {h: np.concatenate([train.labels[h], val.labels[h]]) for h in heads},
             np.concatenate([train.sample_weights(), val.sample_weights()]),
         )
-        grown = fit_vocabulary(data.texts, heads)
+        grown = fit_vocabulary(data.texts, heads, analyzer, min_df)
         _carry_weights(expert, grown)  # a warm start: the optimum moves little when 10 % more lines arrive
         expert, x = grown, grown.features(data.texts)
     for head, c in chosen_c.items():  # the final weights: chosen C, calibration folded in

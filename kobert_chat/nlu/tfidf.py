@@ -2,8 +2,10 @@
 
 Why: on a few thousand chat lines a char 1-4-gram TF-IDF + logistic regression beats a small BERT,
 and the two make different mistakes; mixing their probabilities beats either (README, "Measured
-quality"). Features are scikit-learn's `char_wb` 1-4-grams (each word padded with spaces), sublinear
-tf, smoothed idf, L2-normalised rows. The vocabulary is stored as the sorted crc32 keys of the
+quality"). Features are the n-grams of its analyzer (korean_features.py): scikit-learn's `char_wb`
+1-4-grams (each word padded with spaces; what folders saved before analyzers existed use), plus, if
+the analyzer says so, spacing-free, jamo and initial-consonant n-grams of repeat-collapsed text;
+sublinear tf, smoothed idf, L2-normalised rows. The vocabulary is stored as the sorted crc32 keys of the
 n-grams seen in training (collision-free in practice, unlike a hashed table, and ~60k rows instead
 of 2^18), so the expert is plain tensors: keys, idf and one (weight, bias) per head, saved in
 model.safetensors with the rest. N-grams never seen in training are ignored, as in scikit-learn.
@@ -15,7 +17,6 @@ unpenalised bias), on the CPU, so it is deterministic and takes seconds.
 from __future__ import annotations
 
 import functools
-import unicodedata
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -25,26 +26,23 @@ import numpy as np
 import torch
 from torch import nn
 
-MAX_CHARS = 512  # n-grams come from the head of very long messages only
-N_MIN, N_MAX = 1, 4
+from .korean_features import CHAR_WB, check_analyzer, grams
+
+N_MIN, N_MAX = 1, 4  # char_wb's n-gram sizes (korean_features.py)
 
 
-def word_ngrams(text: str) -> list[str]:
-    """scikit-learn's char_wb analyzer (lowercased, NFC): n-grams inside " word " windows."""
-    grams: list[str] = []
-    for word in unicodedata.normalize("NFC", text)[:MAX_CHARS].lower().split():
-        padded = f" {word} "
-        for n in range(N_MIN, N_MAX + 1):
-            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+def word_ngrams(text: str, analyzer: str = CHAR_WB) -> list[str]:
+    """The text's n-grams under an analyzer (korean_features.py); char_wb is scikit-learn's char_wb
+    analyzer (lowercased, NFC): n-grams inside " word " windows."""
+    return grams(text, analyzer)
 
 
 @functools.lru_cache(maxsize=2**15)  # a fit reads each text up to five times (vocabulary, features, refit)
-def gram_counts(text: str) -> dict[int, int]:
+def gram_counts(text: str, analyzer: str = CHAR_WB) -> dict[int, int]:
     """crc32 key -> count (callers must not change it: it is cached). crc32 is stable across runs and
     machines, unlike hash()."""
     counts: dict[int, int] = {}
-    for gram in word_ngrams(text):
+    for gram in grams(text, analyzer):
         key = zlib.crc32(gram.encode("utf-8"))
         counts[key] = counts.get(key, 0) + 1
     return counts
@@ -67,8 +65,10 @@ class TfidfExpert(nn.Module):
     keys: torch.Tensor
     idf: torch.Tensor
 
-    def __init__(self, n_features: int, heads: dict[str, int]):
+    def __init__(self, n_features: int, heads: dict[str, int], analyzer: str = CHAR_WB):
         super().__init__()
+        check_analyzer(analyzer)
+        self.analyzer = analyzer  # which n-grams the keys are (korean_features.py); kept in config.json
         self.register_buffer("keys", torch.zeros(n_features, dtype=torch.long))  # (V,) sorted crc32 keys
         self.register_buffer("idf", torch.ones(n_features))  # (V,)
         self.heads = nn.ModuleDict({h: _Head(n_features, k) for h, k in heads.items()})
@@ -96,7 +96,7 @@ class TfidfExpert(nn.Module):
         keys_np = self.keys.cpu().numpy()
         rows, cols, tfs = [], [], []
         for r, text in enumerate(texts):
-            counts = gram_counts(text)
+            counts = gram_counts(text, self.analyzer)
             if not counts or not len(keys_np):
                 continue
             k = np.fromiter(counts, dtype=np.int64, count=len(counts))
@@ -132,14 +132,17 @@ def sparse_linear(
 # -- fitting -------------------------------------------------------------------------------------
 
 
-def fit_vocabulary(texts: Sequence[str], heads: dict[str, int]) -> TfidfExpert:
-    """A new expert whose vocabulary and idf come from these texts (all zero weights)."""
+def fit_vocabulary(
+    texts: Sequence[str], heads: dict[str, int], analyzer: str = CHAR_WB, min_df: int = 1
+) -> TfidfExpert:
+    """A new expert whose vocabulary and idf come from these texts (all zero weights). `min_df` > 1
+    leaves out n-grams seen in fewer texts: most of a large vocabulary is n-grams seen once."""
     df: dict[int, int] = {}
     for text in texts:
-        for key in gram_counts(text):
+        for key in gram_counts(text, analyzer):
             df[key] = df.get(key, 0) + 1
-    keys = sorted(df)
-    expert = TfidfExpert(len(keys), heads)
+    keys = sorted(k for k, n in df.items() if n >= min_df)
+    expert = TfidfExpert(len(keys), heads, analyzer)
     n = len(texts)
     counts = torch.tensor([df[k] for k in keys], dtype=torch.float64)
     expert.keys.copy_(torch.tensor(keys, dtype=torch.long))

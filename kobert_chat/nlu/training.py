@@ -26,6 +26,7 @@ import torch
 from ..errors import InputError, TrainingCancelled
 from ..progress import Epoch, Progress, Stage, Start, Step, ignore
 from . import hardware, objective, optim
+from .augment import Augmenter
 from .batching import bucketed_order
 from .distributed import Dist
 from .evaluation import classification_report
@@ -56,6 +57,10 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     max_length: int = 64
+    # Full mode: the share of training lines replaced, each epoch, by a variant typed another way
+    # (augment.py: spacing, typos, 존댓말 <-> 반말, ㅋㅋ/ㅠㅠ). 0: the lines as they are.
+    augment: float = 0.0
+    tfidf_min_df: int = 1  # the TF-IDF expert keeps n-grams seen in at least this many training texts
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +130,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
     lengths = [len(e) for e in encoded]
     bags = _ngram_bags(model, train_set)
+    variants = _Variants.build(train_set, config) if config.augment > 0 and not quick else None
 
     amp = hardware.Amp(device)
     batch_size = config.batch_size
@@ -157,6 +163,10 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
         if quick:
             model.encoder.eval()  # frozen encoder: no dropout noise in cached features
         # Same order on every rank, disjoint shards. Full mode pads token batches: group similar lengths.
+        epoch_encoded, epoch_bags = encoded, bags
+        if variants is not None:
+            epoch_encoded, epoch_bags = variants.epoch(epoch, encoded, bags, tokenizer, model, config)
+            lengths = [len(e) for e in epoch_encoded]
         order = dist.shard(
             rng.permutation(len(train_set))
             if quick
@@ -167,8 +177,10 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             if dist.any(stop()):
                 raise TrainingCancelled("training was cancelled")
             idx = order[b * batch_size : (b + 1) * batch_size].tolist()
-            grams = to_device(batch_from_features([bags[i] for i in idx]), device) if bags else None
-            inputs = features[idx] if features is not None else pad([encoded[i] for i in idx])
+            grams = (
+                to_device(batch_from_features([epoch_bags[i] for i in idx]), device) if epoch_bags else None
+            )
+            inputs = features[idx] if features is not None else pad([epoch_encoded[i] for i in idx])
             with amp.autocast():
                 logits = net(to_device(inputs, device), grams)
                 loss = objective.loss(
@@ -220,7 +232,9 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     model.freeze_encoder(False)
     model.eval()
     if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
-        best_metrics = _fit_tfidf(model, tokenizer, train_set, val_set, device, emit, stop, quick)
+        best_metrics = _fit_tfidf(
+            model, tokenizer, train_set, val_set, device, emit, stop, quick, config.tfidf_min_df
+        )
     return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
 
 
@@ -296,6 +310,7 @@ def _fit_tfidf(
     emit: Progress,
     stop: Callable[[], bool],
     quick: bool = False,
+    min_df: int = 1,
 ) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
     scored with the expert fit on the training split only (its final refit also saw validation).
@@ -317,6 +332,8 @@ def _fit_tfidf(
         before_each_fit=check_cancel,
         c_grid=(DEFAULT_C,) if quick else C_GRID,
         refit=not quick,
+        analyzer=model.heads_config.tfidf_analyzer,
+        min_df=min_df,
     )
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
 
@@ -336,6 +353,34 @@ def mean_macro_f1(metrics: dict[str, dict]) -> float:
 
 
 # -- pieces ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Variants:
+    """Augmented lines for full-mode epochs: a fresh, seeded draw of which lines change, and how, each epoch."""
+
+    texts: list[str]
+    emotions: list[str | None]
+    augmenter: Augmenter
+
+    @classmethod
+    def build(cls, train_set: Sequence[Example], config: TrainConfig) -> _Variants:
+        texts = [ex.text for ex in train_set]
+        emotions = [ex.labels.get("emotion") for ex in train_set]
+        return cls(texts, emotions, Augmenter(texts, emotions))
+
+    def epoch(self, epoch, encoded, bags, tokenizer, model, config):
+        rng = random.Random(config.seed * 1_000_003 + epoch)
+        encoded, bags = list(encoded), list(bags) if bags else bags
+        buckets = model.heads_config.ngram_buckets
+        for i in range(len(self.texts)):
+            if rng.random() >= config.augment:
+                continue
+            text = self.augmenter.variant(self.texts[i], self.emotions[i], rng)
+            encoded[i] = tokenizer.encode(text, config.max_length)
+            if bags:
+                bags[i] = ngram_features(text, buckets)
+        return encoded, bags
 
 
 def _ngram_bags(model: KoBertClassifier, examples: Sequence[Example]) -> list | None:

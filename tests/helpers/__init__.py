@@ -10,6 +10,8 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAFETY_TIMEOUT_S = 900  # only so a hung child cannot hang the suite; never an assertion about speed
 
@@ -79,3 +81,44 @@ def toy_examples(n_per: int = 40) -> list:
             )
         )
     return out
+
+
+def _char_trigram_matrix(texts: list[str], vocab: dict[str, int] | None = None):
+    from scipy import sparse
+
+    vocab = {} if vocab is None else vocab
+    indptr, indices = [0], []
+    for t in texts:
+        grams = {t[i : i + 3] for i in range(len(t) - 2)} or {t}
+        indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(vocab)))
+
+
+def near_duplicate_mask(
+    texts: list[str], threshold: float = 0.8, block: int = 512, against: list[str] | None = None
+):
+    """True for each text that has another text with character-3-gram Jaccard >= threshold: another
+    text of `texts`, or, with `against`, any text of that second list.
+
+    |A & B| for all pairs is one sparse product X @ Y.T; it is taken a block of rows at a time so memory
+    stays at block x n instead of n x n."""
+    vocab: dict[str, int] = {}
+    x = _char_trigram_matrix(texts, vocab)
+    y = x if against is None else _char_trigram_matrix(against, vocab)
+    x.resize((x.shape[0], len(vocab)))  # against may have added 3-grams texts does not have
+    y.resize((y.shape[0], len(vocab)))
+    sizes_x = np.asarray(x.sum(axis=1)).ravel()
+    sizes_y = np.asarray(y.sum(axis=1)).ravel()
+    yt = y.T.tocsc()
+    has_partner = np.zeros(len(texts), dtype=bool)
+    for start in range(0, len(texts), block):
+        stop = min(start + block, len(texts))
+        inter = (x[start:stop] @ yt).toarray()
+        union = sizes_x[start:stop, None] + sizes_y[None, :] - inter
+        jaccard = inter / union
+        if against is None:
+            jaccard[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a text is not its own partner
+        has_partner[start:stop] = (jaccard >= threshold).any(axis=1)
+    return has_partner
