@@ -28,8 +28,8 @@ from bench.fixtures import make_home, starter_folder  # noqa: E402
 from kobert_chat import paths  # noqa: E402
 from kobert_chat.data.formats import LabeledRow, read_labeled  # noqa: E402
 from kobert_chat.engine import ChatEngine  # noqa: E402
-from kobert_chat.nlu.inference import Classifier  # noqa: E402
 from kobert_chat.nlu.evaluation import classification_report  # noqa: E402
+from kobert_chat.nlu.inference import Classifier  # noqa: E402
 from kobert_chat.store import Store  # noqa: E402
 from kobert_chat.training_data import training_data  # noqa: E402
 from kobert_chat.training_job import TrainRequest, run_training  # noqa: E402
@@ -67,7 +67,10 @@ def baseline(home: Path, test: list[LabeledRow]) -> dict[str, float]:
     for h in HEADS:
         have = [ex for ex in train if h in ex.labels]
         report = tfidf_lr_report(
-            [ex.text for ex in have], [ex.labels[h] for ex in have], [r.text for r in test], [r.labels[h] for r in test]
+            [ex.text for ex in have],
+            [ex.labels[h] for ex in have],
+            [r.text for r in test],
+            [r.labels[h] for r in test],
         )
         out[h] = report["macro_f1"]
     return out

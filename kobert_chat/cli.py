@@ -288,9 +288,11 @@ def _chat(args) -> int:
     engine = _open_engine(args)
     cid: int | None = None  # the first message creates the conversation and names it
     print(f"kobert-chat ({engine.model_version}, {engine.device}). 끝내려면 /quit 또는 Ctrl+D.")
+    print(CHAT_HELP)
     stdin = sys.stdin.buffer  # bytes: a bad byte is one line's problem, never the end of the chat
     number = 0
     asked: tuple[int, tuple[str, ...]] | None = None  # an open clarifying question: (its id, its choices)
+    last: tuple[int, int | None] | None = None  # the last turn: (the user's message id, the answer shown)
     displays = {lab: name for lab, name in engine.label_sets().get("intent", [])}
     while True:
         print("나> ", end="", flush=True)
@@ -313,6 +315,10 @@ def _chat(args) -> int:
             continue
         if text.strip() in ("/quit", "/exit", "/q"):
             return EXIT_OK
+        command, _, rest = text.strip().partition(" ")
+        if command in ("/teach", "/stop"):
+            print(f"  ({_teach_or_stop(engine, command, rest.strip(), last)})", flush=True)
+            continue
         if asked and text.strip() in [str(i) for i in range(1, len(asked[1]) + 1)]:
             question_id, options = asked
             asked = None
@@ -321,6 +327,7 @@ def _chat(args) -> int:
             except (InputError, StoreError) as e:
                 print(f"  ({_one_line(e)})")
                 continue
+            last = (clarified.user.id, clarified.bot.answer_id)
             print(f"봇> {clarified.bot.text}", flush=True)
             continue
         asked = None
@@ -333,14 +340,39 @@ def _chat(args) -> int:
             print(f"  (저장하지 못했어요: {_one_line(e)})", flush=True)
             continue
         cid = reply.conversation_id
+        last = (reply.user.id, reply.answer_id)
         tags = "  ".join(f"{h}={p.label} {p.confidence:.2f}" for h, p in reply.predictions.items())
-        print(f"봇> {reply.bot.text}\n    [{tags}]", flush=True)
+        print(
+            f"봇> {reply.bot.text}\n    [{tags}  {_path_tag(reply.path, reply.level, reply.link)}]",
+            flush=True,
+        )
         if reply.clarify_options:  # answered by typing its number, like a button in the window
             asked = (reply.bot.id, reply.clarify_options)
             choices = "  ".join(
                 f"{i}) {clarify.button_text(o, displays)}" for i, o in enumerate(reply.clarify_options, 1)
             )
             print(f"    {choices}  (번호로 답해 주세요)", flush=True)
+
+
+CHAT_HELP = "/teach 답: 방금 말에 이렇게 답하도록 가르치기 · /stop: 방금 답변 그만 쓰기 · /quit: 끝내기"
+
+
+def _teach_or_stop(engine, command: str, text: str, last: tuple[int, int | None] | None) -> str:
+    """`/teach TEXT` ("이렇게 답해 줘") and `/stop` ("이 답변 그만") for the last turn; the notice to show."""
+    if last is None:
+        return f"아직 대화가 없어요. {CHAT_HELP}"
+    try:
+        if command == "/teach":
+            if not text:
+                return "가르칠 답을 함께 써 주세요: /teach 그랬구나, 오늘 고생 많았어"
+            answer = engine.teach_answer(last[0], text)
+            return f"배웠어요: 다음부터 이 말에는 이렇게 답할게요 (answer {answer.id})"
+        if last[1] is None:
+            return "방금 말은 저장된 답변이 아니어서 멈출 수 없어요"
+        engine.stop_answer(last[1])
+        return f"이 답변은 이제 쓰지 않을게요 (answer {last[1]}; 답변 편집에서 다시 켤 수 있어요)"
+    except (InputError, StoreError) as e:
+        return _one_line(e)
 
 
 def _decode_line(raw: bytes, first: bool) -> str | None:
@@ -376,17 +408,27 @@ def _predict(args) -> int:
                 f"surrogate); pass UTF-8 text"
             ) from None
     engine = _open_engine(args)
-    results = engine.classifier.predict_many(texts)
+    previews = engine.preview(texts)  # the predictions and the reply each would get; nothing is logged
     if args.json:
         rows = [
-            {"text": t, **{h: p.to_dict() for h, p in r.items()}} for t, r in zip(texts, results, strict=True)
+            {"text": v.text, **{h: p.to_dict() for h, p in v.predictions.items()}, "reply": v.to_dict()}
+            for v in previews
         ]
         print(json.dumps({"model_version": engine.model_version, "predictions": rows}, ensure_ascii=False))
     else:
-        for text, r in zip(texts, results, strict=True):
-            tags = "  ".join(f"{h}={p.label} ({p.confidence:.2f})" for h, p in r.items())
-            print(f"{text}\t{tags}")
+        for v in previews:
+            tags = "  ".join(f"{h}={p.label} ({p.confidence:.2f})" for h, p in v.predictions.items())
+            print(f"{v.text}\t{tags}\t{_path_tag(v.path, v.level, v.link)}")
     return EXIT_OK
+
+
+LEVEL_NAMES = {"polite": "존댓말", "casual": "반말"}
+
+
+def _path_tag(path: str, level: str | None, link) -> str:
+    """'linked 0.82 "너 이름이 뭐야?" · 반말': how a reply was found, as the chat and predict show it."""
+    what = f'linked {link.similarity:.2f} "{link.example[:30]}"' if link is not None else path
+    return f"{what} · {LEVEL_NAMES.get(level or '', '-')}"
 
 
 def _train(args) -> int:
@@ -504,15 +546,35 @@ def _evaluate(args) -> int:
 
 
 def _import(args) -> int:
-    from .import_export import import_file
-
-    with _open_store() as store:
-        result = import_file(args.file, store)
+    # the engine, not the store alone: a question/answer file may need the model to file its questions
+    # under an intent (loaded only then; plain files never import torch)
+    engine = _open_engine(args, load_model=False)
+    try:
+        result = engine.import_file(args.file)
+    finally:
+        engine.close()
     skipped = f", skipped {result.duplicates} duplicates (already present)" if result.duplicates else ""
+    pairs = f", {result.pairs} question/answer pairs" if result.pairs else ""
     print(
-        f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers), "
-        f"rejected {len(result.rejected)}{skipped}"
+        f"accepted {result.accepted} rows ({result.utterances} utterances, {result.answers} answers"
+        f"{pairs}), rejected {len(result.rejected)}{skipped}"
     )
+    if result.pairs:
+        print(
+            f"pairs: {result.pair_answers} new linked answers; {result.pair_examples} labeled questions "
+            f"also added as training examples"
+        )
+    for label, intent in sorted(result.mapped_labels.items()):
+        print(f"  label {label!r} -> intent {intent}")
+    if result.predicted_labels:
+        labels = ", ".join(
+            f"{label or '(none)'!r} x{n}" for label, n in result.predicted_labels.most_common(8)
+        )
+        intents = ", ".join(f"{i} x{n}" for i, n in result.predicted_intents.most_common())
+        print(
+            f"  labels naming no intent ({labels}): filed under the intent model {result.model_version} "
+            f"predicts: {intents}"
+        )
     if result.new_heads:
         print(f"new label sets from the file: {', '.join(result.new_heads)}")
     for line, reason in result.rejected[:50]:

@@ -16,29 +16,44 @@ import logging
 import math
 import random
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from . import answer_choice, clarify, import_export, inbox_ranking, paths, safety, teaching
-from .bootstrap import build_starter_version
-from .data.bundled import load_answers
+from . import answer_choice, clarify, import_export, inbox_ranking, paths, safety, speech_level, teaching
+from .data.bundled import answers_fingerprint, load_answers
 from .doctor import Finding
-from .errors import InputError, ModelError
+from .errors import InputError, ModelError, StoreError
 from .import_export import ImportResult
-from .nlu.inference import Classifier, set_chat_threads
+from .linked_answers import CROSS_INTENT_MARGIN, LinkIndex
 from .predictions import HeadPrediction
 from .progress import Progress
+from .quick_expert import QuickExpert
 from .registry import Registry
+from .reply_details import LinkMatch, details_for
 from .settings import Settings, load_settings_checked, save_settings
-from .store import Answer, Conversation, Message, ModelVersion, Store
+from .store import Answer, AnswerLink, Conversation, Message, ModelVersion, Store
+from .store.answers import DETECT
 from .store.core import check_text
+from .store.links import NewLink
 from .titles import DEFAULT_TITLE, title_from
+
+if TYPE_CHECKING:  # torch comes in only with the model (load_active_model), never on the window's start path
+    from .nlu.inference import Classifier
 
 log = logging.getLogger(__name__)
 INBOX_POOL = 500  # unlabeled messages the inbox re-ranks with the current model
 NO_ANSWER_TEXT = "음… 뭐라고 답해야 할지 모르겠어요. 조금 더 이야기해 줄래요?"
+NO_ANSWER_TEXT_CASUAL = "음… 뭐라고 답해야 할지 모르겠어. 조금 더 얘기해 줄래?"
+# Said when a crisis statement finds no enabled crisis answer (the user disabled or deleted them all):
+# the hotline is never left out.
+CRISIS_TEXT = (
+    "많이 힘들었군요. 말해 줘서 고마워요. 저는 프로그램이라 곁에 있어 줄 수 없어요. 자살예방상담전화 "
+    "109에 전화하면 24시간 언제든 사람이 직접 이야기를 들어 줘요. 위급하면 119에 바로 연락해 주세요."
+)
+LINK_CANDIDATES = 10  # nearest linked examples looked at per message
+LEVEL_LOOKBACK = 20  # user messages looked back at for the level of a message that has none
 
 
 @dataclass(frozen=True)
@@ -48,10 +63,24 @@ class Reply:
     reason: str  # see answer_choice.Choice.reason
     crisis: bool
     predictions: dict[str, HeadPrediction] = field(default_factory=dict)  # what the model said, typed
+    level: str | None = None  # the speech level the bot answered in ("polite" | "casual")
+    user_level: str | None = None  # the level detected in the user's message (None: it has none)
+    link: LinkMatch | None = None  # path "linked": the example the message was close to
+    by_expert: bool = False  # classified by the model's TF-IDF expert alone (the full model was loading)
 
     @property
     def fallback(self) -> bool:
         return self.reason in ("low_confidence", "no_answer")
+
+    @property
+    def path(self) -> str:
+        """linked | pool | clarify | fallback | crisis: which way the answer was found (the badges)."""
+        return answer_choice.PATHS[self.reason]
+
+    @property
+    def answer_id(self) -> int | None:
+        """The stored answer shown (None for a clarifying question): what "이 답변 그만" stops."""
+        return self.bot.answer_id
 
     @property
     def conversation_id(self) -> int:
@@ -71,10 +100,47 @@ class Clarified:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a message would get, without logging anything (`predict --json`)."""
+
+    text: str
+    predictions: dict[str, HeadPrediction]
+    path: str  # linked | pool | clarify | fallback | crisis
+    reason: str
+    answer: str  # the reply text (the clarifying question for "clarify")
+    answer_id: int | None
+    level: str | None
+    user_level: str | None
+    link: LinkMatch | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "reason": self.reason,
+            "answer": self.answer,
+            "answer_id": self.answer_id,
+            "level": self.level,
+            "user_level": self.user_level,
+            "link": None
+            if self.link is None
+            else {
+                "example": self.link.example,
+                "similarity": round(self.link.similarity, 4),
+                "answer_id": self.link.answer_id,
+                "source": self.link.source,
+            },
+        }
+
+
+@dataclass(frozen=True)
 class _Turn:
     predictions: dict[str, HeadPrediction]
     choice: answer_choice.Choice
     crisis: bool
+    level: speech_level.Level | None = None  # the level answered in
+    user_level: speech_level.Level | None = None  # the level of the user's message
+    model_version: str | None = None  # the version that predicted
+    by_expert: bool = False  # its TF-IDF expert alone predicted (the full model was still loading)
 
 
 class ChatEngine:
@@ -90,6 +156,14 @@ class ChatEngine:
         self.settings_warnings: list[str] = []  # settings.json fields that were bad and fell back to defaults
         self._rng = random.Random()
         self._lock = threading.RLock()
+        self._links: tuple[int, LinkIndex] | None = None  # (links revision, index over them)
+        self._on_progress: Progress | None = None  # for a model load the engine starts by itself
+        # start_loading: its thread, set when it is done, what went wrong, the expert meanwhile
+        self._loader: threading.Thread | None = None
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self._quick: QuickExpert | None = None
+        self._model_lock = threading.Lock()  # who sets self.classifier (a load, activate, a reload)
 
     @classmethod
     def open(
@@ -102,19 +176,28 @@ class ChatEngine:
         should_stop: Callable[[], bool] | None = None,
     ) -> ChatEngine:
         """Open the data home. With `load_model`, load the active model (building the starter on a fresh
-        home; `should_stop` cancels that build with TrainingCancelled, leaving the home without a model)."""
+        home; `should_stop` cancels that build with TrainingCancelled, leaving the home without a model).
+
+        Without it, opening never imports torch (tens of milliseconds): the window shows at once and
+        calls load_active_model on its worker; a turn sent before that loads the model itself."""
         home = Path(home) if home else paths.data_home()
         home.mkdir(parents=True, exist_ok=True)
         store = Store.open(paths.database_path(home))
-        registry = Registry(store, paths.models_dir(home))
-        registry.sweep_staging()
-        if store.answer_count() == 0:
-            store.seed_answers([_answer_dict(a) for a in load_answers()])
+        try:
+            registry = Registry(store, paths.models_dir(home))
+            registry.sweep_staging()
+            fingerprint = answers_fingerprint()
+            if store.bundle_fingerprint() != fingerprint:  # a fresh home, or a newer bundle
+                store.sync_bundled_answers([_answer_dict(a) for a in load_answers()], fingerprint)
+        except BaseException:
+            store.close()
+            raise
         settings, settings_warnings = load_settings_checked(paths.settings_path(home))
         if device:
             settings.device = device
         engine = cls(home, store, registry, settings, None)
         engine.settings_warnings = settings_warnings
+        engine._on_progress = on_progress
         if load_model:
             try:
                 engine.load_active_model(on_progress, should_stop)
@@ -127,39 +210,127 @@ class ChatEngine:
     def load_active_model(
         self, on_progress: Progress | None = None, should_stop: Callable[[], bool] | None = None
     ) -> None:
-        """Load the active version; on a fresh home build the starter; on a broken one fall back to an older one."""
-        with self._lock:
-            active = self.registry.active()
-            if active is None and not self.registry.versions():
-                active = build_starter_version(
-                    self.registry, on_progress, device="cpu", should_stop=should_stop
-                )
-            candidates = ([active] if active else []) + [
-                v for v in self.registry.versions() if not active or v.id != active.id
-            ]
-            errors = []
-            for version in candidates:
-                try:
-                    classifier = self._load(version)
-                except ModelError as e:
-                    errors.append(f"{version.id}: {_one_line(e)}")
-                    log.error("model %s failed to load: %s", version.id, e)
-                    continue
-                if active is None or version.id != active.id:
-                    self.registry.activate(version.id)  # the database says what is really in use
-                    self.model_warning = _one_line(
-                        f"모델 {active.id}을(를) 불러오지 못해 {version.id}(으)로 되돌렸어요: {errors[0]}"
-                        if active is not None
-                        else f"활성 모델이 없어서 불러올 수 있는 가장 최근 모델 {version.id}을(를) 켰어요."
-                    )[:600]
-                    log.warning("%s", self.model_warning)
-                self.classifier = classifier
+        """Load the active version; on a fresh home build the starter; on a broken one fall back to an older one.
+        Then file linked examples whose intent an older model predicted under this one's prediction.
+        While start_loading's thread is loading it, this waits for that load instead."""
+        loader = self._loader
+        if loader is not None and loader is not threading.current_thread() and loader.is_alive():
+            self._loaded.wait()  # the loader never takes the engine lock, so holding it here is safe
+            if self.classifier is not None:
                 return
-            raise ModelError(_one_line("no model version could be loaded: " + "; ".join(errors))[:1000])
+        with self._lock:
+            self._load_now(on_progress, should_stop, background=False)
+
+    def _load_now(
+        self, on_progress: Progress | None, should_stop: Callable[[], bool] | None, *, background: bool
+    ) -> None:
+        """load_active_model's work. `background`: start_loading's thread, which holds no engine lock
+        and leaves the model to whoever installed one meanwhile (activate, a reload)."""
+        active = self.registry.active()
+        if active is None and not self.registry.versions():
+            from .bootstrap import build_starter_version  # torch: only when a model is really needed
+
+            active = build_starter_version(
+                self.registry, on_progress or self._on_progress, device="cpu", should_stop=should_stop
+            )
+        candidates = ([active] if active else []) + [
+            v for v in self.registry.versions() if not active or v.id != active.id
+        ]
+        errors = []
+        for version in candidates:
+            try:
+                classifier = self._load(version)
+            except ModelError as e:
+                errors.append(f"{version.id}: {_one_line(e)}")
+                log.error("model %s failed to load: %s", version.id, e)
+                continue
+            if not self._install(classifier, only_if_none=background):
+                return  # another model was installed while this one loaded: it stays
+            if active is None or version.id != active.id:
+                self.registry.activate(version.id)  # the database says what is really in use
+                self.model_warning = _one_line(
+                    f"모델 {active.id}을(를) 불러오지 못해 {version.id}(으)로 되돌렸어요: {errors[0]}"
+                    if active is not None
+                    else f"활성 모델이 없어서 불러올 수 있는 가장 최근 모델 {version.id}을(를) 켰어요."
+                )[:600]
+                log.warning("%s", self.model_warning)
+            self._refile_links()
+            self._link_index()  # built now, on the loading thread, not in the first reply
+            return
+        raise ModelError(_one_line("no model version could be loaded: " + "; ".join(errors))[:1000])
+
+    def _install(self, classifier: Classifier, only_if_none: bool = False) -> bool:
+        """Make `classifier` the one turns use (False: `only_if_none` and one is already in)."""
+        with self._model_lock:
+            if only_if_none and self.classifier is not None:
+                return False
+            self.classifier = classifier
+            self._quick = None  # the full model answers from now on
+            return True
+
+    def start_loading(self, on_ready: Callable[[BaseException | None], None] | None = None) -> bool:
+        """Load the model on a thread of the engine's own, so the window takes messages at once: first the
+        active version's TF-IDF expert (numpy, a fraction of a second: `quick_ready`), then the full
+        model (`model_ready`, seconds: torch). A turn sent meanwhile is answered by the expert (its
+        bot message's details say "classifier": "expert"), or waits for the model if the version has
+        no expert. `on_ready(error)` runs on that thread once the full model is in (error None) or
+        could not be loaded: touch no widgets there (emit a Qt signal). Returns False, starting
+        nothing, when the model is loaded or loading already, or when the home has no model yet (the
+        starter build is load_active_model's, with progress)."""
+        with self._lock:
+            if self.classifier is not None or (self._loader is not None and self._loader.is_alive()):
+                return False
+            if self.needs_starter_build:
+                return False
+            self._loaded.clear()
+            self._load_error = None
+            self._loader = threading.Thread(
+                target=self._background_load, args=(on_ready,), name="kobert-chat model", daemon=True
+            )
+            self._loader.start()
+            return True
+
+    def _background_load(self, on_ready: Callable[[BaseException | None], None] | None) -> None:
+        error: BaseException | None = None
+        try:
+            active = self.registry.active()
+            if active is not None and self.classifier is None:
+                self._quick = QuickExpert.load(Path(active.path), active.id)
+            self._load_now(None, None, background=True)
+        except BaseException as e:  # noqa: BLE001 - reported through on_ready and the next turn
+            error = self._load_error = e
+            log.error("the model did not load in the background: %s", e)
+        finally:
+            self._loaded.set()
+        if on_ready is not None:
+            on_ready(error)
+
+    def wait_for_model(self, timeout: float | None = None) -> bool:
+        """Wait for start_loading's load (at most `timeout` seconds); True when the model is in."""
+        if self._loader is not None:
+            self._loaded.wait(timeout)
+        return self.classifier is not None
+
+    @property
+    def quick_ready(self) -> bool:
+        """A turn can be answered now: by the full model, or by its TF-IDF expert while it loads."""
+        return self.classifier is not None or self._quick is not None
+
+    @property
+    def model_ready(self) -> bool:
+        """The full model is loaded (False: turns use the expert while it loads, or load it first)."""
+        return self.classifier is not None
+
+    @property
+    def needs_starter_build(self) -> bool:
+        """No model version exists yet: loading will build the starter first (about a minute)."""
+        return self.classifier is None and not self.registry.versions()
 
     def _load(self, version: ModelVersion) -> Classifier:
         """Load a version and smoke-test it; ModelError if it is broken in any way (a bad device setting
         stays an InputError: that is not the version's fault)."""
+        from .nlu.inference import Classifier, set_chat_threads  # imports torch
+
         try:
             # quantize_int8 only applies on the CPU (Classifier.load ignores it on a GPU)
             classifier = Classifier.load(
@@ -178,7 +349,9 @@ class ChatEngine:
 
     @property
     def model_version(self) -> str | None:
-        return self.classifier.version if self.classifier else None
+        """The version turns use (while start_loading loads it, the one whose expert answers)."""
+        classifier = self.classifier or self._quick
+        return classifier.version if classifier else None
 
     @property
     def device(self) -> str:
@@ -194,8 +367,9 @@ class ChatEngine:
             except ModelError as e:
                 raise ModelError(_one_line(f"model {version_id} was not activated: {e}")) from e
             self.registry.activate(version_id)
-            self.classifier = classifier
+            self._install(classifier)
             self.model_warning = None
+            self._refile_links()
             return self.registry.get(version_id)
 
     def rollback(self) -> ModelVersion:
@@ -207,8 +381,9 @@ class ChatEngine:
                 loaded[version.id] = self._load(version)
 
             version = self.registry.rollback(check)
-            self.classifier = loaded[version.id]
+            self._install(loaded[version.id])
             self.model_warning = None
+            self._refile_links()
             return version
 
     @property
@@ -250,18 +425,62 @@ class ChatEngine:
             turn = self._decide(conversation_id, text)
             return self._log(conversation_id, text, turn)
 
-    def _decide(self, conversation_id: int | None, text: str) -> _Turn:
-        """Everything about a turn that only reads: the prediction and the answer."""
-        if conversation_id is not None:
-            self.store.conversation(conversation_id)  # clear error before any work if it is gone
+    def preview(self, texts: Sequence[str]) -> list[Preview]:
+        """What each text would get as a first message, without logging anything (`predict --json`)."""
+        for text in texts:
+            self._check_message(text)
+        with self._lock:
+            classifier = self._classifier()
+            results = classifier.predict_many(list(texts))
+            previews = []
+            for text, heads in zip(texts, results, strict=True):
+                turn = self._choose(None, text, dict(heads))
+                previews.append(
+                    Preview(
+                        text,
+                        turn.predictions,
+                        turn.choice.path,
+                        turn.choice.reason,
+                        self._bot_text(turn),
+                        turn.choice.answer.id if turn.choice.answer else None,
+                        turn.level,
+                        turn.user_level,
+                        _link_match(turn.choice),
+                    )
+                )
+            return previews
+
+    def _classifier(self) -> Classifier:
+        """The full model, loading it (or waiting for start_loading's load) if need be."""
         if self.classifier is None:
             self.load_active_model()
         assert self.classifier is not None  # load_active_model raises when nothing loads
+        return self.classifier
+
+    def _decide(self, conversation_id: int | None, text: str) -> _Turn:
+        """Everything about a turn that only reads: the prediction and the answer. While start_loading
+        is still loading the model, its TF-IDF expert predicts."""
+        if conversation_id is not None:
+            self.store.conversation(conversation_id)  # clear error before any work if it is gone
+        classifier: Classifier | QuickExpert | None = self.classifier
+        if classifier is None:
+            classifier = self._quick if self._quick is not None else self._classifier()
+        heads = classifier.predict(text)
+        turn = self._choose(conversation_id, text, dict(heads))
+        return replace(turn, model_version=classifier.version, by_expert=isinstance(classifier, QuickExpert))
+
+    def _choose(self, conversation_id: int | None, text: str, heads: dict[str, HeadPrediction]) -> _Turn:
         crisis = safety.is_crisis(text)
-        heads = self.classifier.predict(text)
         intent, emotion = heads.get("intent"), heads.get("emotion")
+        level, user_level = self._wanted_level(conversation_id, text)
+        pool = self.store.answers(enabled_only=True)
+        uncertain = (
+            intent is None
+            or intent.confidence < self.settings.threshold
+            or intent.margin < self.settings.margin
+        )
         choice = answer_choice.choose(
-            self.store.answers(enabled_only=True),
+            pool,
             intent=intent.label if intent else None,
             emotion=emotion.label if emotion else None,
             intent_confidence=intent.confidence if intent else 0.0,
@@ -269,11 +488,93 @@ class ChatEngine:
             threshold=self.settings.threshold,
             margin=self.settings.margin,
             rng=self._rng,
-            previous_answer_id=self._previous_answer_id(conversation_id) if conversation_id else None,
             crisis=crisis,
             clarify_between=intent.top if intent and self._may_clarify(conversation_id) else (),
+            level=level,
+            recent=self._recent_answer_ids(conversation_id),
+            linked=() if crisis else self._linked(text, intent, uncertain, pool),
         )
-        return _Turn(dict(heads), choice, crisis)
+        return _Turn(heads, choice, crisis, level, user_level)
+
+    def _wanted_level(
+        self, conversation_id: int | None, text: str
+    ) -> tuple[speech_level.Level, speech_level.Level | None]:
+        """(the level to answer in, the level of `text`). Setting "follow": the message's level; for one
+        without any (emoji, ㅋㅋ), the conversation's last user message that had one; else polite."""
+        user_level = speech_level.detect(text)
+        if self.settings.bot_level != "follow":
+            return cast(speech_level.Level, self.settings.bot_level), user_level
+        if user_level is not None:
+            return user_level, user_level
+        if conversation_id is not None:
+            for message in self.store.recent_messages(conversation_id, LEVEL_LOOKBACK, role="user"):
+                earlier = speech_level.detect(message.text)
+                if earlier is not None:
+                    return earlier, None
+        return "polite", None
+
+    def _recent_answer_ids(self, conversation_id: int | None) -> list[int]:
+        """The answers of the conversation's last N bot messages (N: setting no_repeat_turns), newest first."""
+        n = self.settings.no_repeat_turns
+        if conversation_id is None or n <= 0:
+            return []
+        bots = self.store.recent_messages(conversation_id, n, role="bot")
+        return [m.answer_id for m in bots if m.answer_id is not None]
+
+    def _linked(
+        self, text: str, intent: HeadPrediction | None, uncertain: bool, pool: Sequence[Answer]
+    ) -> list[answer_choice.Linked]:
+        """Linked answers whose example is close enough: the same text anywhere, at least link_threshold
+        similar within the predicted intent (the top two when the model is unsure, since it may be
+        either), or CROSS_INTENT_MARGIN more than that in any intent. Best first, one entry per
+        answer; disabled answers never."""
+        index = self._link_index()
+        if not len(index):
+            return []
+        threshold = self.settings.link_threshold
+        intents = [label for label, _ in intent.top[: 2 if uncertain else 1]] if intent else []
+        within = [m for m in index.search(text, intents, LINK_CANDIDATES) if m.similarity >= threshold]
+        anywhere = [
+            m
+            for m in index.search(text, None, LINK_CANDIDATES)
+            if m.similarity >= threshold + CROSS_INTENT_MARGIN
+        ]
+        answers = {a.id: a for a in pool}
+        found: list[answer_choice.Linked] = []
+        seen: set[int] = set()
+        for match in sorted(within + anywhere, key=lambda m: (-m.similarity, -m.link.id)):
+            answer = answers.get(match.link.answer_id)
+            if answer is None or answer.id in seen:
+                continue
+            seen.add(answer.id)
+            found.append(answer_choice.Linked(answer, match.link, match.similarity))
+        return found
+
+    def _link_index(self) -> LinkIndex:
+        """The similarity index over every linked example, rebuilt when the links changed."""
+        revision = self.store.links_revision()
+        if self._links is None or self._links[0] != revision:
+            self._links = (revision, LinkIndex(self.store.links()))
+        return self._links[1]
+
+    def _refile_links(self) -> None:
+        """Examples filed under a predicted intent follow the model in use: re-predict the ones another
+        version filed (after a retrain the same question may land elsewhere). Never stops a load."""
+        if self.classifier is None or self.classifier.version is None:
+            return
+        version = self.classifier.version
+        try:
+            stale = self.store.links_to_refile(version)
+            if not stale:
+                return
+            predicted = self.classifier.predict_many([link.text for link in stale])
+            intents = [(link.id, heads["intent"].label) for link, heads in zip(stale, predicted, strict=True)]
+            moved = self.store.refile_links(intents, version)
+            log.info(
+                "refiled %d linked examples under model %s (%d changed intent)", len(stale), version, moved
+            )
+        except (StoreError, InputError, KeyError) as e:
+            log.warning("linked examples were not refiled under model %s: %s", version, e)
 
     def _may_clarify(self, conversation_id: int | None) -> bool:
         """The setting allows it, and the bot's last message was not a question still unanswered."""
@@ -289,23 +590,44 @@ class ChatEngine:
                 return False
         return True
 
-    def _log(self, conversation_id: int, text: str, turn: _Turn) -> Reply:
-        answer, details = turn.choice.answer, {}
-        bot_text = answer.text if answer else NO_ANSWER_TEXT
+    def _bot_text(self, turn: _Turn) -> str:
+        answer = turn.choice.answer
         if turn.choice.reason == "clarify":
             displays = {lab: name for lab, name in self.store.label_sets().get("intent", [])}
-            bot_text = clarify.question(turn.choice.options, displays)
-            details = {"clarify": {"options": list(turn.choice.options), "chosen": None}}
+            return clarify.question(turn.choice.options, displays, turn.level or "polite")
+        if answer is not None:
+            return answer.text
+        if turn.crisis:
+            return CRISIS_TEXT
+        return NO_ANSWER_TEXT_CASUAL if turn.level == "casual" else NO_ANSWER_TEXT
+
+    def _log(self, conversation_id: int, text: str, turn: _Turn) -> Reply:
+        answer = turn.choice.answer
+        details = details_for(turn.choice, turn.level, turn.user_level)
+        if turn.by_expert:
+            details["classifier"] = "expert"
+        if turn.choice.reason == "clarify":
+            details["clarify"] = {"options": list(turn.choice.options), "chosen": None}
         user, bot = self.store.log_turn(
             conversation_id,
             text,
             turn.predictions,
-            self.model_version,
-            bot_text,
+            turn.model_version or self.model_version,
+            self._bot_text(turn),
             answer.id if answer else None,
             details,
         )
-        return Reply(user, bot, turn.choice.reason, turn.crisis, turn.predictions)
+        return Reply(
+            user,
+            bot,
+            turn.choice.reason,
+            turn.crisis,
+            turn.predictions,
+            turn.level,
+            turn.user_level,
+            _link_match(turn.choice),
+            turn.by_expert,
+        )
 
     def answer_clarification(self, question_id: int, intent: str) -> Clarified:
         """The user picked `intent` for a clarifying question: label their message with it (a correction,
@@ -325,7 +647,11 @@ class ChatEngine:
             if user is None or user.role != "user":
                 raise InputError("the message this question was about is gone")
             user = self.store.set_label(user.id, "intent", intent, source="user")
+            self.store.relabel_message_links(user.id, intent)
             emotion = user.prediction("emotion")
+            level = (
+                question.details.get("level") or self._wanted_level(question.conversation_id, user.text)[0]
+            )
             choice = answer_choice.choose(
                 self.store.answers(enabled_only=True),
                 intent=intent,
@@ -335,14 +661,18 @@ class ChatEngine:
                 threshold=self.settings.threshold,
                 margin=self.settings.margin,
                 rng=self._rng,
-                previous_answer_id=self._previous_answer_id(question.conversation_id),
+                level=level,
+                recent=self._recent_answer_ids(question.conversation_id),
             )
             answer = choice.answer
             bot = self.store.log_bot_message(
                 question.conversation_id,
-                answer.text if answer else NO_ANSWER_TEXT,
+                answer.text if answer else (NO_ANSWER_TEXT_CASUAL if level == "casual" else NO_ANSWER_TEXT),
                 answer.id if answer else None,
-                {"after_clarify": question_id},
+                {
+                    **details_for(choice, level, question.details.get("user_level")),
+                    "after_clarify": question_id,
+                },
             )
             question = self.store.set_message_details(
                 question_id, {**question.details, "clarify": {**asked, "chosen": intent}}
@@ -354,12 +684,6 @@ class ChatEngine:
         if not isinstance(text, str) or not text.strip():
             raise InputError("메시지가 비어 있어요 (empty message): type something to send")
         check_text(text, "A message")  # before the model: its n-gram hashing cannot encode lone surrogates
-
-    def _previous_answer_id(self, conversation_id: int) -> int | None:
-        count = self.store.message_count(conversation_id)
-        recent = self.store.messages(conversation_id, offset=max(0, count - 2), limit=2)
-        bots = [m for m in recent if m.role == "bot"]
-        return bots[-1].answer_id if bots else None
 
     # -- conversations ---------------------------------------------------------------------------
     def new_conversation(self, title: str = DEFAULT_TITLE) -> int:
@@ -395,8 +719,10 @@ class ChatEngine:
             return offset, self.store.messages(conversation_id, offset=offset, limit=limit)
 
     # -- answers (data: editing them never needs a retrain) ---------------------------------------
-    def answers(self, enabled_only: bool = False) -> list[Answer]:
-        return self.store.answers(enabled_only=enabled_only)
+    def answers(self, enabled_only: bool = False, origin: str | None = None) -> list[Answer]:
+        """Every answer (or only the enabled ones; only one origin: "taught" lists the answers taught in
+        the chat, "import" those of Q/A files)."""
+        return self.store.answers(enabled_only=enabled_only, origin=origin)
 
     def add_answer(
         self,
@@ -407,26 +733,102 @@ class ChatEngine:
         kind: str = "answer",
         weight: float = 1.0,
         enabled: bool = True,
+        level: str | None = DETECT,
     ) -> int:
+        """`level`: "polite", "casual", None (no level: fits both) or DETECT (from the text)."""
         with self._lock, self.store.transaction():
-            answer_id = self.store.add_answer(text, intent=intent, emotion=emotion, kind=kind, weight=weight)
+            answer_id = self.store.add_answer(
+                text, intent=intent, emotion=emotion, kind=kind, weight=weight, level=level
+            )
             if not enabled:
                 self.store.update_answer(answer_id, enabled=False)
             return answer_id
 
     def update_answer(self, answer_id: int, **changes: Any) -> Answer:
-        """Change any of text, intent, emotion, weight, enabled."""
+        """Change any of text, intent, emotion, weight, enabled, level ("polite" | "casual" | None |
+        DETECT; new text without a level re-detects it unless it was set by hand), in_pool."""
         with self._lock:
             return self.store.update_answer(answer_id, **changes)
 
     def delete_answer(self, answer_id: int) -> None:
+        """Its linked examples go with it."""
         with self._lock:
             self.store.delete_answer(answer_id)
 
+    def answer(self, answer_id: int) -> Answer:
+        return self.store.answer(answer_id)
+
+    def answer_links(self, answer_id: int) -> list[AnswerLink]:
+        """The example utterances tied to an answer (the questions of a Q/A file, the chat message an
+        answer was taught for), oldest first."""
+        self.store.answer(answer_id)  # a clear error for an answer that is gone
+        return self.store.links(answer_id=answer_id)
+
+    def teach_answer(self, user_message_id: int, text: str) -> Answer:
+        """ "이렇게 답해 줘": store `text` as the answer to this user message, tied to it, so the same
+        message (and ones close to it) gets it from the next turn on, without retraining. Filed under
+        the message's intent and emotion as the user labeled them, else as predicted; the level is
+        detected from `text`. Undo: delete_answer (or update_answer(enabled=False)) on the result."""
+        with self._lock, self.store.transaction():
+            message = self.store.message(user_message_id)
+            if message.role != "user":
+                raise InputError("answers are taught for your own messages (a bot message was given)")
+            if safety.is_crisis(message.text):
+                raise InputError(
+                    "이 메시지에는 언제나 위기 상담 안내(109)로 답해요: a message about wanting to die always "
+                    "gets the crisis line, so no other answer can be taught for it"
+                )
+            intent = message.labels.get("intent") or _predicted(message, "intent")
+            if intent is None:
+                raise InputError("this message has no intent (label it first)")
+            emotion = message.labels.get("emotion") or _predicted(message, "emotion")
+            answer_id = self.store.add_answer(
+                text, intent=intent, emotion=emotion, level=DETECT, origin="taught", in_pool=False
+            )
+            by_label = "intent" in message.labels
+            self.store.add_links(
+                [
+                    NewLink(
+                        answer_id,
+                        message.text,
+                        intent,
+                        "label" if by_label else "model",
+                        "taught",
+                        None if by_label else message.model_version,
+                        message.id,
+                    )
+                ]
+            )
+            return self.store.answer(answer_id)
+
+    def stop_answer(self, answer_id: int) -> Answer:
+        """ "이 답변 그만": the answer is not given again (disabled; update_answer(enabled=True) undoes it)."""
+        with self._lock:
+            return self.store.update_answer(answer_id, enabled=False)
+
+    def taught_for(self, bot_message_id: int) -> Message:
+        """The user message a bot message answered (the one before it, or before the clarifying question
+        it followed): what "이렇게 답해 줘" on that bubble teaches an answer for."""
+        with self._lock:
+            message = self.store.message(bot_message_id)
+            if message.role != "bot":
+                raise InputError("this is not a bot message")
+            asked = message.details.get("after_clarify")
+            before = self.store.previous_message(int(asked) if asked else bot_message_id)
+            if before is None or before.role != "user":
+                raise InputError("the message this reply answered is gone")
+            return before
+
     # -- files -----------------------------------------------------------------------------------
     def import_file(self, path: Path) -> ImportResult:
+        """Labeled utterances, answers, or question/answer pairs (see import_export). Pairs whose label
+        names no intent are filed under the intent the model predicts (the model loads if needed)."""
         with self._lock:
-            return import_export.import_file(path, self.store)
+            return import_export.import_file(path, self.store, self._guess_intents)
+
+    def _guess_intents(self, texts: Sequence[str]) -> tuple[list[str], str | None]:
+        classifier = self._classifier()
+        return [heads["intent"].label for heads in classifier.predict_many(list(texts))], classifier.version
 
     def export_file(self, path: Path) -> tuple[int, int]:
         with self._lock:
@@ -477,7 +879,11 @@ class ChatEngine:
                 raise InputError(f"unknown {head} label {value!r}")
             if self.store.message(message_id).role != "user":
                 raise InputError("only user messages can be labeled")
-            return self.store.set_label(message_id, head, value, source="user")
+            with self.store.transaction():
+                labeled = self.store.set_label(message_id, head, value, source="user")
+                if head == "intent":  # answers taught for it follow the label
+                    self.store.relabel_message_links(message_id, value)
+                return labeled
 
     def confirm(self, message_id: int, head: str) -> Message:
         """Mark the model's prediction for this head as right."""
@@ -486,7 +892,11 @@ class ChatEngine:
             predicted = message.prediction(head)
             if message.role != "user" or predicted is None:
                 raise InputError("this message has no prediction to confirm")
-            return self.store.set_label(message_id, head, predicted.label, source="confirmed")
+            with self.store.transaction():
+                labeled = self.store.set_label(message_id, head, predicted.label, source="confirmed")
+                if head == "intent":
+                    self.store.relabel_message_links(message_id, predicted.label)
+                return labeled
 
     def clear_label(self, message_id: int, head: str) -> Message:
         """Take a head's label off a message again (the window's 되돌리기 after 맞아요 or a correction)."""
@@ -548,4 +958,17 @@ def _answer_dict(row) -> dict:
         "emotion": row.emotion or None,
         "text": row.text,
         "weight": row.weight,
+        "level": row.level,
     }
+
+
+def _predicted(message: Message, head: str) -> str | None:
+    prediction = message.prediction(head)
+    return prediction.label if prediction else None
+
+
+def _link_match(choice: answer_choice.Choice) -> LinkMatch | None:
+    if choice.linked is None:
+        return None
+    link = choice.linked.link
+    return LinkMatch(link.id, link.answer_id, link.text, choice.linked.similarity, link.source)

@@ -21,6 +21,8 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 THEMES = ("system", "light", "dark")
+BOT_LEVELS = ("follow", "polite", "casual")  # follow the user's 존댓말/반말, or always one of them
+MAX_NO_REPEAT_TURNS = 50
 
 
 @dataclass
@@ -31,6 +33,9 @@ class Settings:
     theme: str = "system"
     quantize_int8: bool = False  # CPU int8 inference for large backbones
     clarify: bool = True  # when the intent is uncertain, ask "혹시 X 얘기예요, 아니면 Y 얘기예요?"
+    bot_level: str = "follow"  # the bot's speech level: follow the user, or always polite / casual
+    link_threshold: float = 0.30  # a linked example this similar (0-1) gives its answer (linked_answers.py)
+    no_repeat_turns: int = 5  # an answer is not given again within this many bot turns (when others fit)
 
     def validate(self) -> Settings:
         """Raise InputError naming the first bad field (what saving refuses)."""
@@ -46,7 +51,13 @@ def _problem(name: str, value: Any) -> str | None:
     if name == "device":
         ok = isinstance(value, str) and (value in DEVICES or _cuda_index(value))
         return None if ok else f"must be one of {', '.join(DEVICES)} (or cuda:N)"
-    if name in ("threshold", "margin"):
+    if name == "bot_level":
+        ok = isinstance(value, str) and value in BOT_LEVELS
+        return None if ok else f"must be one of {', '.join(BOT_LEVELS)}"
+    if name == "no_repeat_turns":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NO_REPEAT_TURNS
+        return None if ok else f"must be a whole number from 0 to {MAX_NO_REPEAT_TURNS}"
+    if name in ("threshold", "margin", "link_threshold"):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         ok = number and math.isfinite(value) and 0.0 <= value <= 1.0
         return None if ok else "must be a number between 0 and 1"
@@ -55,6 +66,9 @@ def _problem(name: str, value: Any) -> str | None:
     if name in ("quantize_int8", "clarify"):
         return None if isinstance(value, bool) else "must be true or false"
     return None
+
+
+_NUMBERS = ("threshold", "margin", "link_threshold")
 
 
 def _cuda_index(value: str) -> bool:
@@ -94,7 +108,7 @@ def load_settings_checked(path: Path) -> tuple[Settings, list[str]]:
             shown = json.dumps(value, ensure_ascii=False)[:40]
             warnings.append(f"{path.name}: {f.name} {problem}, not {shown}; using {json.dumps(default)}")
         else:
-            values[f.name] = float(value) if f.name in ("threshold", "margin") else value
+            values[f.name] = float(value) if f.name in _NUMBERS else value
     return Settings(**values), _warn(warnings)
 
 

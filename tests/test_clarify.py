@@ -27,7 +27,11 @@ def test_an_uncertain_intent_is_asked_about_with_its_top_two(unsure_engine: Chat
     reply = unsure_engine.send(None, "요즘 좀 그래")
     top = [label for label, _ in reply.predictions["intent"].top[:2]]
     assert reply.reason == "clarify" and list(reply.clarify_options) == top
-    assert reply.bot.text.startswith("혹시 ") and reply.bot.text.endswith("얘기예요?")
+    assert reply.bot.text.startswith("혹시 ") and reply.bot.text.endswith(
+        "얘기야?"
+    )  # asked in 반말, as the user
+    polite = unsure_engine.send(None, "요즘 좀 그래요")
+    assert polite.reason == "clarify" and polite.bot.text.endswith("얘기예요?")
     assert reply.bot.answer_id is None and reply.bot.details["clarify"] == {"options": top, "chosen": None}
 
 

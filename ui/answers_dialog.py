@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,13 +26,13 @@ from kobert_chat.store import Answer
 
 from . import errors
 from .answer_form import KINDS, AnswerForm
+from .answers_model import COLUMNS, EMOTION, ENABLED, INTENT, KIND, TEXT, WEIGHT, AnswersModel
 from .confirm import confirm
-from .fonts import renderable
 from .worker import Worker
 
 ALL, ANY_EMOTION = "__all__", "__any__"
-COLUMNS = ["사용", "종류", "의도", "감정", "답변", "가중치"]
 FILE_FILTER = "데이터 파일 (*.csv *.tsv *.jsonl);;모든 파일 (*)"
+SHOWN_REJECTS = 8
 
 
 class AnswersDialog(QDialog):
@@ -47,14 +46,13 @@ class AnswersDialog(QDialog):
         self.engine = engine
         self._worker = worker
         self.label_names = label_names
-        self.answers: list[Answer] = []
         self.form: AnswerForm | None = None
         self.last_summary = ""  # what the last import/export reported
 
         headline = QLabel("챗봇의 답변")
         headline.setObjectName("DialogHeadline")
         hint = QLabel(
-            "의도와 감정에 맞는 답변 중 하나를 가중치에 따라 골라요. 고친 내용은 바로 다음 대답부터 쓰여요."
+            "챗봇은 메시지의 의도와 감정에 맞는 답변 중 하나를 골라요. 비중이 클수록 더 자주 골라요. 고친 내용은 바로 다음 대답부터 쓰여요."
         )
         hint.setObjectName("Muted")
         hint.setWordWrap(True)
@@ -73,20 +71,23 @@ class AnswersDialog(QDialog):
         filters.addStretch(1)
         filters.addWidget(self.count_label)
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.model = AnswersModel(self.label_names, self)
+        self.model.toggled.connect(self._store_enabled)
+        self.table = QTableView()
         self.table.setObjectName("AnswersTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setModel(self.model)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.itemChanged.connect(self._enabled_toggled)
-        self.table.itemDoubleClicked.connect(lambda _item: self.edit_selected())
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._size_columns()
+        self.table.doubleClicked.connect(lambda index: index.column() != ENABLED and self.edit_selected())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.model.modelReset.connect(self._update_count)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
 
         self.add_button = QPushButton("추가")
         self.add_button.setObjectName("PrimaryButton")
@@ -123,10 +124,33 @@ class AnswersDialog(QDialog):
         combo = QComboBox()
         for key, text in items:
             combo.addItem(text, key)
-        combo.currentIndexChanged.connect(lambda _i: self._show())
+        combo.currentIndexChanged.connect(lambda _i: self._apply_filter())
         return combo
 
+    def _size_columns(self) -> None:
+        """Fixed widths from the font, never from the contents: measuring 5,000 rows is what froze the app."""
+        fm = self.table.fontMetrics()
+        names = [*self.label_names.get("intent", {}).values(), *self.label_names.get("emotion", {}).values()]
+        widest = max((fm.horizontalAdvance(n) for n in [*names, "상관없음", *KINDS.values()]), default=60)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        for column in (KIND, INTENT, EMOTION):
+            self.table.setColumnWidth(column, widest + 34)
+        self.table.setColumnWidth(ENABLED, fm.horizontalAdvance(COLUMNS[ENABLED]) + 40)
+        self.table.setColumnWidth(WEIGHT, fm.horizontalAdvance("100.0") + 34)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(fm.height() + 16)
+
     # -- loading and filtering -------------------------------------------------------------------
+    @property
+    def answers(self) -> list[Answer]:
+        """Every answer, enabled or not (kept up to date row by row)."""
+        return self.model.answers()
+
     def reload(self) -> None:
         engine = self.engine
         self._worker.run(
@@ -139,70 +163,45 @@ class AnswersDialog(QDialog):
         return self._worker.busy(self)
 
     def _loaded(self, answers: list[Answer]) -> None:
-        self.answers = list(answers)
-        self._show()
+        keep = self.selected_answer()
+        self.model.set_answers(answers)
+        self._apply_filter(keep)
 
-    def visible_answers(self) -> list[Answer]:
-        """The answers the filters let through (filtering is in memory: a few hundred rows)."""
+    def _apply_filter(self, keep: int | None = None) -> None:
+        keep = keep if keep is not None else self.selected_answer()
         kind, intent, emotion = (
             c.currentData() for c in (self.kind_filter, self.intent_filter, self.emotion_filter)
         )
-        return [
-            a
-            for a in self.answers
-            if (kind == ALL or a.kind == kind)
-            and (intent == ALL or a.intent == intent)
-            and (emotion == ALL or (emotion == ANY_EMOTION and a.emotion is None) or a.emotion == emotion)
-        ]
 
-    def _show(self) -> None:
-        keep = self.selected_answer()
-        rows = self.visible_answers()
-        intents, emotions = self.label_names.get("intent", {}), self.label_names.get("emotion", {})
-        self.table.blockSignals(True)
-        self.table.setRowCount(len(rows))
-        for row, a in enumerate(rows):
-            enabled = QTableWidgetItem("")
-            enabled.setFlags(
-                Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        def accept(a: Answer) -> bool:
+            return (
+                (kind == ALL or a.kind == kind)
+                and (intent == ALL or a.intent == intent)
+                and (emotion == ALL or (emotion == ANY_EMOTION and a.emotion is None) or a.emotion == emotion)
             )
-            enabled.setCheckState(Qt.CheckState.Checked if a.enabled else Qt.CheckState.Unchecked)
-            enabled.setData(Qt.ItemDataRole.UserRole, a.id)
-            enabled.setToolTip("체크를 풀면 이 답변을 쓰지 않아요")
-            emotion = emotions.get(a.emotion, a.emotion) if a.emotion else "상관없음"
-            cells = [
-                KINDS.get(a.kind, a.kind),
-                intents.get(a.intent, a.intent or "—"),
-                emotion,
-                renderable(" ".join(a.text.split())),
-                f"{a.weight:g}",
-            ]
-            self.table.setItem(row, 0, enabled)
-            for column, text in enumerate(cells, start=1):
-                item = QTableWidgetItem(text)
-                if column == 4:
-                    item.setToolTip(a.text)
-                if not a.enabled:
-                    item.setForeground(self.palette().placeholderText())
-                self.table.setItem(row, column, item)
-            if a.id == keep:
-                self.table.selectRow(row)
-        self.table.blockSignals(False)
-        self.count_label.setText(f"{len(rows)}개 / 전체 {len(self.answers)}개")
+
+        self.model.set_filter(accept)
+        if keep is not None:
+            self.select_answer(keep)
         self._update_buttons()
 
+    def visible_answers(self) -> list[Answer]:
+        """The answers the filters let through."""
+        return self.model.visible()
+
+    def _update_count(self, *_args) -> None:
+        self.count_label.setText(f"{self.model.rowCount()}개 / 전체 {len(self.model.answers())}개")
+
     def selected_answer(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        rows = self.table.selectionModel().selectedRows()
+        answer = self.model.answer_at(rows[0].row()) if rows else None
+        return answer.id if answer else None
 
     def select_answer(self, answer_id: int) -> None:
-        for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == answer_id:
-                self.table.selectRow(row)
-                return
+        row = self.model.row_of(answer_id)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, TEXT))
 
     def _update_buttons(self) -> None:
         chosen = self.selected_answer() is not None
@@ -218,17 +217,18 @@ class AnswersDialog(QDialog):
         return self.form
 
     def edit_selected(self) -> None:
-        answer_id = self.selected_answer()
-        answer = next((a for a in self.answers if a.id == answer_id), None)
+        rows = self.table.selectionModel().selectedRows()
+        answer = self.model.answer_at(rows[0].row()) if rows else None
         if answer is not None:
             self.open_form(answer)
 
     def save(self, answer_id: int | None, values: dict) -> None:
+        """Store the form's values; the table then changes that one row (or gains one)."""
         engine = self.engine
 
-        def write() -> int:
+        def write() -> Answer:
             if answer_id is None:
-                return engine.add_answer(
+                new_id = engine.add_answer(
                     values["text"],
                     intent=values["intent"],
                     emotion=values["emotion"],
@@ -236,7 +236,9 @@ class AnswersDialog(QDialog):
                     weight=values["weight"],
                     enabled=values["enabled"],
                 )
-            engine.update_answer(
+                # read back as stored (worker thread: the GUI never waits for this list)
+                return next(a for a in engine.answers(enabled_only=False) if a.id == new_id)
+            return engine.update_answer(
                 answer_id,
                 text=values["text"],
                 intent=values["intent"],
@@ -244,36 +246,29 @@ class AnswersDialog(QDialog):
                 weight=values["weight"],
                 enabled=values["enabled"],
             )
-            return answer_id
 
         self._worker.run(write, self._saved, owner=self)
 
-    def _saved(self, answer_id: int) -> None:
-        engine = self.engine
-        self._worker.run(
-            lambda: engine.answers(enabled_only=False),
-            lambda answers: (self._loaded(answers), self.select_answer(answer_id)),
-            owner=self,
-        )
+    def _saved(self, answer: Answer) -> None:
+        self.model.upsert(answer)
+        self.select_answer(answer.id)
+        self._update_count()
 
-    def _enabled_toggled(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0:
-            return
-        answer_id, enabled = item.data(Qt.ItemDataRole.UserRole), item.checkState() == Qt.CheckState.Checked
+    def _store_enabled(self, answer_id: int, enabled: bool) -> None:
         engine = self.engine
         self._worker.run(
             lambda: engine.update_answer(answer_id, enabled=enabled),
-            lambda _a: self._saved(answer_id),
+            self.model.upsert,
             owner=self,
+            on_finished=lambda ok: ok or self.model.revert(answer_id),
         )
 
     def set_enabled(self, answer_id: int, enabled: bool) -> None:
         """What ticking the 사용 box does (also used by tests)."""
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item.data(Qt.ItemDataRole.UserRole) == answer_id:
-                item.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
-                return
+        row = self.model.row_of(answer_id)
+        if row >= 0:
+            state = Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked
+            self.model.setData(self.model.index(row, ENABLED), state, Qt.ItemDataRole.CheckStateRole)
 
     def delete_selected(self) -> None:
         answer_id = self.selected_answer()
@@ -285,7 +280,9 @@ class AnswersDialog(QDialog):
             "이 답변을 삭제할까요? 되돌릴 수 없어요.\n잠시 쓰지 않으려면 ‘사용’ 체크만 풀어도 돼요.",
         ):
             engine = self.engine
-            self._worker.run(lambda: engine.delete_answer(answer_id), lambda _r: self.reload(), owner=self)
+            self._worker.run(
+                lambda: engine.delete_answer(answer_id), lambda _r: self.model.remove(answer_id), owner=self
+            )
 
     # -- import / export -------------------------------------------------------------------------
     def _choose_import(self) -> None:

@@ -18,7 +18,7 @@ from kobert_chat import paths
 from kobert_chat.instance_lock import AlreadyRunning, InstanceLock
 from kobert_chat.settings import load_settings
 
-from . import errors, theme
+from . import errors, qt_libs, theme
 from .fonts import register_korean_font
 from .main_window import MainWindow
 
@@ -26,11 +26,17 @@ log = logging.getLogger("kobert_chat.ui")
 SCREENSHOT_TIMEOUT_S = 900  # a fresh data folder builds the starter model first (minutes on 2 cores)
 PAINT_SETTLE_MS = 400
 EXIT_ALREADY_RUNNING = 3
+EXIT_NO_DISPLAY_LIBRARIES = 1
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 
 
 def run_app(screenshot: str | None = None, device: str | None = None) -> int:
     """The desktop app; one per data folder (a second start explains and exits before touching anything)."""
+    if QApplication.instance() is None:
+        missing = qt_libs.check()  # Qt would abort with a misleading message: say what to install instead
+        if missing:
+            print(qt_libs.message(missing), file=sys.stderr)
+            return EXIT_NO_DISPLAY_LIBRARIES
     try:
         lock = InstanceLock.acquire(paths.data_home())
     except AlreadyRunning as e:
@@ -69,7 +75,10 @@ def _run(screenshot: str | None, device: str | None) -> int:
     app.setDesktopFileName("kobert-chat")
     _install_korean(app)
     if register_korean_font(app) is None:
-        print("warning: no font with Hangul found; Korean text may show as boxes", file=sys.stderr)
+        print(
+            "경고: 한글 글꼴을 찾지 못해 한글이 네모로 보일 수 있어요 (no font with Hangul found)",
+            file=sys.stderr,
+        )
     _ensure_log_file()
     theme.apply_theme(app, _theme_setting())
     window = MainWindow(device=device)

@@ -28,6 +28,13 @@ BADGE_H, BADGE_TOP, BADGE_GAP, BADGE_PAD = 22, 6, 6, 9
 CHECK_W, CARET_W = 13, 11
 MAX_BUBBLE = 560
 HEAD_ORDER = ("intent", "emotion")
+LINE_BREAK = "\u2028"  # QTextLayout breaks lines only at U+2028; a typed "\n" would be drawn as nothing
+
+
+def bubble_text(text: str) -> str:
+    """What a bubble draws: emoji as words where no font has them, Shift+Enter breaks as real lines."""
+    shown = renderable(text).replace("\r\n", "\n").replace("\r", "\n")
+    return shown.replace("\n", LINE_BREAK) if shown.strip() else " "
 
 
 @dataclass
@@ -122,7 +129,7 @@ class BubbleDelegate(QStyledItemDelegate):
         left_reserved = 0 if user else AVATAR + AVATAR_GAP
         room = width - 2 * SIDE - left_reserved - time_w - 8
         max_text = max(80, min(int(width * 0.66), MAX_BUBBLE, room) - 2 * PAD_X)
-        _layout, size = self._text_layout(renderable(message.text) or " ", text_font, max_text)
+        _layout, size = self._text_layout(bubble_text(message.text), text_font, max_text)
         bw, bh = size.width() + 2 * PAD_X, max(size.height() + 2 * PAD_Y, 34)
         if user:
             bubble = QRect(rect.right() - SIDE - bw + 1, top, bw, bh)
@@ -246,7 +253,7 @@ class BubbleDelegate(QStyledItemDelegate):
             painter.setPen(QPen(QColor(c.selection), 2))
             painter.drawRoundedRect(QRectF(g.bubble).adjusted(-3, -3, 3, 3), RADIUS + 3, RADIUS + 3)
         painter.setPen(QColor(c.user_text if user else c.bot_text))
-        layout, _size = self._text_layout(renderable(message.text) or " ", text_font, g.text_width)
+        layout, _size = self._text_layout(bubble_text(message.text), text_font, g.text_width)
         layout.draw(painter, g.text_origin)
         painter.setFont(small_font)
         painter.setPen(QColor(c.muted))

@@ -1,5 +1,6 @@
 """Charts painted with QPainter (PySide6-Essentials has no QtCharts): the live training curve and a
-confusion-matrix heat map."""
+confusion-matrix heat map ("which label was taken for which"). Their words are plain Korean: they are
+what 자세히 shows to someone who never heard of loss or F1."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ HEAD_ORDER = ("intent", "emotion")
 
 
 class TrainingChart(QWidget):
-    """Training loss per step (left axis) and validation macro-F1 per epoch (right axis, 0 to 1)."""
+    """How wrong the model still is, per step (training loss, left axis), and its score on the check
+    sentences after each pass over the data (validation macro-F1 as points, right axis, 0 to 100)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +96,7 @@ class TrainingChart(QWidget):
             painter.drawText(
                 QRectF(area.right() + 6, y - 8, 40, 16),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                f"{(4 - i) / 4:.2f}",
+                f"{(4 - i) * 25}",
             )
             painter.setPen(grid)
         step = max(1, math.ceil(x_max / 8))
@@ -108,7 +110,7 @@ class TrainingChart(QWidget):
         painter.drawText(
             QRectF(area.left(), area.bottom() + 20, area.width(), 18),
             int(Qt.AlignmentFlag.AlignHCenter),
-            "에포크",
+            "데이터를 다 읽은 횟수",
         )
 
         colors = self._series_colors()
@@ -118,8 +120,8 @@ class TrainingChart(QWidget):
 
         # legend, top left
         x = area.left()
-        entries = [("학습 손실 (왼쪽 축)", colors["loss"])] + [
-            (f"{self.head_names.get(h, h)} macro-F1 (오른쪽 축)", colors[h]) for h in self.f1
+        entries = [("틀린 정도 (낮을수록 좋아요 · 왼쪽 눈금)", colors["loss"])] + [
+            (f"{self.head_names.get(h, h)} 점수 (오른쪽 눈금)", colors[h]) for h in self.f1
         ]
         for text, color in entries:
             painter.setPen(QPen(color, 2.5))
@@ -153,7 +155,8 @@ class TrainingChart(QWidget):
 
 
 class ConfusionMatrixChart(QWidget):
-    """Rows: the true label; columns: what the model said. Colour = share of the row; number = count."""
+    """Rows: what the sentence really was; columns: what the model said. Colour = share of the row;
+    number = how many sentences."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -178,7 +181,7 @@ class ConfusionMatrixChart(QWidget):
         n = len(self.labels)
         if not n:
             painter.setPen(QColor(c.muted))
-            painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "혼동 행렬이 없어요")
+            painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "보여 줄 결과가 없어요")
             return
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, self.font().pointSizeF() - 1.5))
@@ -191,7 +194,7 @@ class ConfusionMatrixChart(QWidget):
         grid = QRectF(left, top_h, cell * n, cell * n)
         painter.setPen(QColor(c.muted))
         painter.drawText(
-            QRectF(grid.left(), 2, grid.width(), 16), int(Qt.AlignmentFlag.AlignLeft), "예측한 라벨 →"
+            QRectF(grid.left(), 2, grid.width(), 16), int(Qt.AlignmentFlag.AlignLeft), "모델이 고른 것 →"
         )
         painter.save()
         painter.translate(10, grid.top() + grid.height() / 2)
@@ -199,7 +202,7 @@ class ConfusionMatrixChart(QWidget):
         painter.drawText(
             QRectF(-grid.height() / 2, -8, grid.height(), 16),
             int(Qt.AlignmentFlag.AlignCenter),
-            "실제 라벨 →",
+            "실제 →",
         )
         painter.restore()
         for i, row in enumerate(self.matrix[:n]):

@@ -7,15 +7,40 @@ reply when the engine has it, so the input stays usable while the model thinks.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from kobert_chat.store import Message
 from kobert_chat.titles import DEFAULT_TITLE
 
+from . import errors, icons, theme
 from .chat_model import ChatModel
 from .chat_view import ChatView
 from .composer import Composer
+from .fonts import renderable
+from .notice_bar import NoticeBar
+from .toolbar import OverflowToolbar
 from .worker import Worker
+
+BUSY_NOTICE = "다른 프로그램이 대화 기록을 쓰고 있어서 보내지 못했어요. 쓴 메시지는 그대로 두었으니 잠시 뒤 다시 보내 주세요."
+SEND_FAILED = "메시지를 보내지 못했어요. 쓴 메시지는 그대로 두었어요."
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shortens itself with … instead of pushing the toolbar off the window."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(90)
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.setFont(self.font())
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), shown)
+        painter.end()
 
 
 class ChatPanel(QWidget):
@@ -29,14 +54,14 @@ class ChatPanel(QWidget):
         self.engine = None
         self._new_conversation: dict | None = None  # shared by sends typed before the first reply arrives
 
-        self.title = QLabel(DEFAULT_TITLE)
+        self.title = ElidedLabel(DEFAULT_TITLE)
         self.title.setObjectName("ChatTitle")
-        self.subtitle = QLabel("")
+        self.subtitle = ElidedLabel("")
         self.subtitle.setObjectName("ChatSubtitle")
-        self.toolbar = QToolBar("도구 모음")
-        self.toolbar.setObjectName("MainToolbar")
-        self.toolbar.setIconSize(QSize(18, 18))
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = OverflowToolbar()
+        # shown while the sidebar is folded away: the list and "new chat" stay one click away
+        self.sidebar_button = self._header_button("SidebarButton", "대화 목록 보이기 (Ctrl+B)")
+        self.new_button = self._header_button("HeaderNewButton", "새 대화 (Ctrl+N)")
         header = QFrame()
         header.setObjectName("ChatHeader")
         titles = QVBoxLayout()
@@ -44,7 +69,11 @@ class ChatPanel(QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         header_row = QHBoxLayout(header)
-        header_row.setContentsMargins(20, 10, 12, 10)
+        header_row.setContentsMargins(12, 10, 12, 10)
+        header_row.setSpacing(6)
+        header_row.addWidget(self.sidebar_button)
+        header_row.addWidget(self.new_button)
+        header_row.addSpacing(6)
         header_row.addLayout(titles, 1)
         header_row.addWidget(self.toolbar)
 
@@ -55,8 +84,15 @@ class ChatPanel(QWidget):
         self.composer = Composer()
         self.composer.submitted.connect(self.send)
         self.composer.setEnabled(False)  # until the engine is ready
-        composer_row = QHBoxLayout()
+        self.send_problem = QLabel("")  # why the last message could not be sent (it is back in the input)
+        self.send_problem.setObjectName("SendProblem")
+        self.send_problem.setWordWrap(True)
+        self.send_problem.hide()
+        self.composer.input.textChanged.connect(self._typing)
+        composer_row = QVBoxLayout()
         composer_row.setContentsMargins(16, 8, 16, 14)
+        composer_row.setSpacing(6)
+        composer_row.addWidget(self.send_problem)
         composer_row.addWidget(self.composer)
         composer_area = QFrame()
         composer_area.setObjectName("ComposerArea")
@@ -65,10 +101,32 @@ class ChatPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        self.notice = NoticeBar()
         layout.addWidget(header)
+        layout.addWidget(self.notice)
         layout.addWidget(self.view, 1)
         layout.addWidget(composer_area)
         self.set_header(None, 0)
+
+    def _header_button(self, name: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip.split(" (")[0])
+        button.setIconSize(QSize(20, 20))
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.hide()
+        return button
+
+    def refresh_icons(self) -> None:
+        self.sidebar_button.setIcon(icons.icon("sidebar", theme.colors().text))
+        self.new_button.setIcon(icons.icon("new", theme.colors().text))
+        self.toolbar.refresh_icons()
+        self.composer.refresh_icons()
+
+    def set_sidebar_shown(self, shown: bool) -> None:
+        self.sidebar_button.setVisible(not shown)
+        self.new_button.setVisible(not shown)
 
     def set_engine(self, engine, label_names: dict[str, dict[str, str]]) -> None:
         self.engine = engine
@@ -84,7 +142,8 @@ class ChatPanel(QWidget):
         self.set_header(title, count)
 
     def set_header(self, title: str | None, count: int) -> None:
-        self.title.setText(title or DEFAULT_TITLE)
+        self.title.setText(renderable(title or DEFAULT_TITLE))
+        self.title.setToolTip(title or "")
         self.subtitle.setText(f"메시지 {count}개" if count else "새 대화를 시작해 보세요")
 
     # -- sending ---------------------------------------------------------------------------------
@@ -97,6 +156,7 @@ class ChatPanel(QWidget):
         box = None
         if cid is None:
             box = self._new_conversation = self._new_conversation or {"cid": None}
+        self.send_problem.hide()
         temp_id = self.model.add_pending(text)
         self.view.scroll_to_end()
 
@@ -112,13 +172,22 @@ class ChatPanel(QWidget):
             self.model.resolve_pending(temp_id, reply.user, reply.bot)
             self.replied.emit(reply.conversation_id)
 
-        def finished(ok: bool) -> None:
-            if not ok:
-                self.model.drop_pending(temp_id)
-                if not self.composer.input.toPlainText():
-                    self.composer.input.setPlainText(text)  # do not lose what the user typed
+        def failed(exc: BaseException) -> bool:
+            """Nothing was stored: the bubble goes, the text goes back into the input to send again."""
+            self.model.drop_pending(temp_id)
+            if not self.composer.input.toPlainText():
+                self.composer.input.setPlainText(text)
+                self.composer.input.moveCursor(self.composer.input.textCursor().MoveOperation.End)
+            busy = errors.is_busy(exc)
+            self.send_problem.setText(BUSY_NOTICE if busy else SEND_FAILED)
+            self.send_problem.show()
+            return busy  # busy is said here in full; anything else also gets the error dialog
 
-        self._worker.run(turn, done, owner=self, on_finished=finished)
+        self._worker.run(turn, done, owner=self, on_error=failed)
+
+    def _typing(self) -> None:
+        if self.send_problem.isVisible() and not self.composer.input.toPlainText():
+            self.send_problem.hide()
 
     # -- labeling --------------------------------------------------------------------------------
     def set_label(self, message_id: int, head: str, label: str) -> None:

@@ -1,4 +1,7 @@
-"""검토함: user messages nobody labeled yet, the model's least confident first, labeled in one click each."""
+"""검토함: user messages nobody labeled yet, the model's least confident first, labeled in one click each.
+
+One click is easy to give by mistake, so every 맞아요 / 저장 can be taken back: the bar under the list
+offers 되돌리기 for the last ones (the labels come off again and the row returns where it was)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -19,11 +23,19 @@ from PySide6.QtWidgets import (
 
 from kobert_chat.store import Message
 
+from .fonts import renderable
 from .worker import Worker
 
 HEADS = ("intent", "emotion")
 LIMIT = 200
 CONFIRM, SAVE = "맞아요", "저장"
+UNDO_DEPTH = 20
+QUOTE_LENGTH = 18
+
+
+def quoted(text: str) -> str:
+    line = " ".join(text.split())
+    return f"‘{line if len(line) <= QUOTE_LENGTH else line[: QUOTE_LENGTH - 1] + '…'}’"
 
 
 class InboxDialog(QDialog):
@@ -40,6 +52,7 @@ class InboxDialog(QDialog):
         self._worker = worker
         self.label_names = label_names
         self.messages: list[Message] = []
+        self._undo: list[tuple[Message, int, str]] = []  # (message as listed, its row, what was done)
 
         headline = QLabel("모델이 헷갈려한 문장부터 보여 드려요")
         headline.setObjectName("DialogHeadline")
@@ -68,6 +81,19 @@ class InboxDialog(QDialog):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("Muted")
         self.empty.hide()
+        self.undo_bar = QFrame()
+        self.undo_bar.setObjectName("UndoBar")
+        self.undo_text = QLabel("")
+        self.undo_button = QPushButton("되돌리기")
+        self.undo_button.setObjectName("UndoButton")
+        self.undo_button.setToolTip("방금 단 라벨을 지우고 메시지를 검토함에 다시 넣어요 (Ctrl+Z)")
+        self.undo_button.setShortcut("Ctrl+Z")
+        self.undo_button.clicked.connect(self.undo)
+        undo_row = QHBoxLayout(self.undo_bar)
+        undo_row.setContentsMargins(12, 6, 8, 6)
+        undo_row.addWidget(self.undo_text, 1)
+        undo_row.addWidget(self.undo_button)
+        self.undo_bar.hide()
         close = QPushButton("닫기")
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
@@ -80,6 +106,7 @@ class InboxDialog(QDialog):
         layout.addSpacing(6)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty, 1)
+        layout.addWidget(self.undo_bar)
         layout.addLayout(bottom)
         self.reload()
 
@@ -101,10 +128,10 @@ class InboxDialog(QDialog):
             self._add_row(message)
         self._update_count()
 
-    def _add_row(self, message: Message) -> None:
-        row = self.table.rowCount()
+    def _add_row(self, message: Message, row: int | None = None) -> None:
+        row = self.table.rowCount() if row is None else min(row, self.table.rowCount())
         self.table.insertRow(row)
-        item = QTableWidgetItem(" ".join(message.text.split()))
+        item = QTableWidgetItem(renderable(" ".join(message.text.split())))
         item.setToolTip(message.text)
         item.setData(Qt.ItemDataRole.UserRole, message.id)
         self.table.setItem(row, 0, item)
@@ -169,15 +196,64 @@ class InboxDialog(QDialog):
                 )
             return result
 
-        self._worker.run(label_both, self._saved, owner=self)
+        confirmed = all(
+            label is None or label == (message.predictions.get(head) or {}).get("label")
+            for head, label in zip(HEADS, chosen, strict=False)
+        )
+        done = "확인했어요" if confirmed else "라벨을 저장했어요"
+        self._worker.run(label_both, lambda m: self._saved(m, message, done), owner=self)
 
-    def _saved(self, message: Message) -> None:
+    def _saved(self, message: Message, listed: Message, done: str) -> None:
         row = self.row_of(message.id)
         if row >= 0:
             self.table.removeRow(row)
             self.messages = [m for m in self.messages if m.id != message.id]
+        self._undo.append((listed, max(row, 0), done))
+        del self._undo[:-UNDO_DEPTH]
+        self._show_undo()
         self._update_count()
         self.labeled.emit(message)
+
+    # -- undo ------------------------------------------------------------------------------------
+    def _show_undo(self) -> None:
+        if not self._undo:
+            self.undo_bar.hide()
+            return
+        listed, _row, done = self._undo[-1]
+        self.undo_text.setText(f"{quoted(renderable(listed.text))} 메시지를 {done}.")
+        self.undo_button.setEnabled(True)
+        self.undo_bar.show()
+
+    def undo(self) -> None:
+        """Put the last labeled message back as it was listed (no labels) and back in its row."""
+        if not self._undo:
+            return
+        listed, row, _done = self._undo.pop()
+        engine = self.engine
+        self.undo_button.setEnabled(False)
+
+        def restore() -> Message:
+            result = listed
+            for head in HEADS:
+                if head in listed.labels:  # (the inbox lists unlabeled messages: kept for safety)
+                    result = (
+                        engine.confirm(listed.id, head)
+                        if listed.label_sources.get(head) == "confirmed"
+                        else engine.label(listed.id, head, listed.labels[head])
+                    )
+                else:
+                    result = engine.clear_label(listed.id, head)
+            return result
+
+        def restored(message: Message) -> None:
+            if self.row_of(message.id) < 0:
+                self._add_row(message, row)
+                self.messages.insert(min(row, len(self.messages)), message)
+            self._show_undo()
+            self._update_count()
+            self.labeled.emit(message)
+
+        self._worker.run(restore, restored, owner=self, on_finished=lambda ok: ok or self._show_undo())
 
     def keyPressEvent(self, event) -> None:
         # Enter on a selected row = press its button (맞아요 / 저장): labeling without the mouse.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import shiboken6
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from kobert_chat.errors import TrainingCancelled
 from kobert_chat.titles import DEFAULT_TITLE
 
 from . import errors, icons, theme
@@ -21,12 +24,27 @@ from .answers_dialog import AnswersDialog
 from .chat_panel import ChatPanel
 from .confirm import confirm
 from .inbox import InboxDialog
+from .model_names import device_text, model_name
 from .models_dialog import ModelsDialog
 from .retrain_dialog import RetrainDialog
 from .settings_dialog import SettingsDialog
 from .sidebar import Sidebar
 from .startup_view import StartupView
 from .worker import Worker
+
+SIDEBAR_WIDTH = 270
+NARROW_WINDOW = 900  # below this the sidebar folds away by itself (the user can still open it)
+MODEL_FALLBACK_NOTICE = (
+    "지금 쓰던 모델을 불러오지 못해서, 전에 쓰던 모델로 바꿔 대답하고 있어요. 대화와 라벨은 그대로예요. "
+    "모델 창에서 다른 모델을 고르거나 다시 학습할 수 있어요."
+)
+
+
+def model_status(engine) -> tuple[str, str | None, str]:
+    """(name for the status bar, version id, device) of the model answering now; on the worker thread."""
+    version = engine.model_version
+    active = next((v for v in engine.model_versions() if v.id == version), None)
+    return (model_name(active) if active else "모델 없음", version, engine.device)
 
 
 class MainWindow(QMainWindow):
@@ -37,7 +55,12 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("kobert-chat")
         self.resize(1120, 740)
-        self.setMinimumSize(760, 480)
+        self.setMinimumSize(640, 460)
+        screen = QApplication.primaryScreen()
+        headless = QApplication.platformName() in ("offscreen", "minimal")  # their screen size is made up
+        if screen is not None and not headless:  # a small screen (say 800x600) gets a window that fits it
+            room = screen.availableGeometry().size()
+            self.resize(max(640, min(1120, room.width())), max(460, min(740, room.height())))
         self.device = device
         self.worker = Worker(self)
         self.engine = None
@@ -46,23 +69,28 @@ class MainWindow(QMainWindow):
         self._ready_sent = False
         self._sidebar_filled = False
         self._warning_shown = False
+        self._stop_build = threading.Event()  # set by 취소 on the first-run build, and on closing
+        self.label_count = 0  # messages labeled since the active model was trained
+        self._sidebar_chosen: bool | None = None  # the user's own show/hide, which beats the automatic one
 
         self.startup = StartupView()
         self.startup.retry_requested.connect(self.start)
+        self.startup.cancel_requested.connect(self._stop_build.set)
         self.sidebar = Sidebar(self.worker)
         self.sidebar.setMinimumWidth(220)
         self.chat = ChatPanel(self.worker)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setObjectName("MainSplitter")
-        splitter.addWidget(self.sidebar)
-        splitter.addWidget(self.chat)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([270, 850])
-        splitter.setChildrenCollapsible(False)
-        splitter.setHandleWidth(1)
+        self.chat.setMinimumWidth(400)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("MainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.chat)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([SIDEBAR_WIDTH, 850])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.startup)
-        self.pages.addWidget(splitter)
+        self.pages.addWidget(self.splitter)
         self.setCentralWidget(self.pages)
         self.model_label = QLabel("")
         self.model_label.setObjectName("ModelStatus")
@@ -73,6 +101,9 @@ class MainWindow(QMainWindow):
         self.sidebar.conversation_selected.connect(self._show_conversation)
         self.sidebar.refreshed.connect(self._sidebar_refreshed)
         self.sidebar.new_requested.connect(self.new_chat)
+        self.sidebar.hide_requested.connect(lambda: self.set_sidebar_visible(False, by_user=True))
+        self.chat.sidebar_button.clicked.connect(lambda: self.set_sidebar_visible(True, by_user=True))
+        self.chat.new_button.clicked.connect(self.new_chat)
         self.chat.replied.connect(self._replied)
         self.chat.labels_changed.connect(self.refresh_label_count)
         self.chat.model.loaded.connect(self._check_ready)
@@ -108,11 +139,17 @@ class MainWindow(QMainWindow):
         for act in (
             self.inbox_action,
             self.retrain_action,
-            self.models_action,
             self.answers_action,
+            self.models_action,
             self.settings_action,
         ):
-            self.chat.toolbar.addAction(act)
+            self.chat.toolbar.add_action(act)
+        self.sidebar_action = QAction("대화 목록 보이기/숨기기", self)
+        self.sidebar_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.sidebar_action.triggered.connect(
+            lambda: self.set_sidebar_visible(self.sidebar.isHidden(), by_user=True)
+        )
+        self.addAction(self.sidebar_action)  # works before the engine is ready too
         self.refresh_icons()
 
     def refresh_icons(self) -> None:
@@ -120,7 +157,23 @@ class MainWindow(QMainWindow):
             if act.data():
                 act.setIcon(icons.icon(act.data()))
         self.sidebar.refresh_icons()
-        self.chat.composer.refresh_icons()
+        self.chat.refresh_icons()
+
+    # -- the sidebar folds away on small windows -------------------------------------------------
+    def set_sidebar_visible(self, shown: bool, by_user: bool = False) -> None:
+        if by_user:
+            self._sidebar_chosen = shown
+        self.sidebar.setVisible(shown)
+        self.chat.set_sidebar_shown(shown)
+        if shown:
+            self.splitter.setSizes([SIDEBAR_WIDTH, max(400, self.splitter.width() - SIDEBAR_WIDTH)])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._sidebar_chosen is None:
+            wide = event.size().width() >= NARROW_WINDOW
+            if wide == self.sidebar.isHidden():
+                self.set_sidebar_visible(wide)
 
     # -- startup ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -129,13 +182,18 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.startup)
         device = self.device
         progress = self.worker.relay(self.startup.update_progress, owner=self.startup)
+        self._stop_build.clear()
+        stop = self._stop_build
 
         def open_engine():
             from kobert_chat.engine import ChatEngine  # imports torch: keep that off the GUI thread too
 
-            engine = ChatEngine.open(device=device, on_progress=progress)
+            try:
+                engine = ChatEngine.open(device=device, on_progress=progress, should_stop=stop.is_set)
+            except TrainingCancelled:
+                return None  # the first-run build was stopped: nothing was registered
             names = {head: dict(labels) for head, labels in engine.label_sets().items()}
-            return engine, names, engine.new_label_count(), (engine.model_version, engine.device)
+            return engine, names, engine.new_label_count(), model_status(engine)
 
         def failed(ok: bool) -> None:
             if not ok:
@@ -147,6 +205,9 @@ class MainWindow(QMainWindow):
         self.worker.run(open_engine, self._engine_ready, owner=self, on_finished=failed)
 
     def _engine_ready(self, result) -> None:
+        if result is None:
+            self.startup.show_cancelled()
+            return
         self.engine, self.label_names, count, status = result
         self.sidebar.set_engine(self.engine)
         self.chat.set_engine(self.engine, self.label_names)
@@ -158,8 +219,8 @@ class MainWindow(QMainWindow):
         self.sidebar.refresh()
         self.chat.composer.input.setFocus()
         if self.engine.model_warning and not self._warning_shown:
-            self._warning_shown = True
-            errors.show_notice(self, "모델 알림", self.engine.model_warning)
+            self._warning_shown = True  # once per start, in the window itself: not a dialog to click away
+            self.chat.notice.show_notice(MODEL_FALLBACK_NOTICE, self.engine.model_warning)
 
     def _sidebar_refreshed(self) -> None:
         self._sidebar_filled = True
@@ -208,24 +269,25 @@ class MainWindow(QMainWindow):
             self.worker.run(self.engine.new_label_count, self._set_label_count, owner=self)
 
     def _set_label_count(self, count: int) -> None:
+        """`count` messages got a label since the model was trained (one per message, however many badges)."""
+        self.label_count = count
         self.retrain_action.setText(f"다시 학습 ({count})" if count else "다시 학습")
         self.retrain_action.setEnabled(count > 0)
         self.retrain_action.setToolTip(
-            f"새로 단 라벨 {count}개로 모델을 다시 학습해요"
+            f"라벨을 새로 단 메시지 {count}개로 모델을 다시 학습해요"
             if count
-            else "새로 단 라벨이 없어요. 모델 창에서는 언제든 새로 학습할 수 있어요."
+            else "라벨을 새로 단 메시지가 없어요. 모델 창에서는 언제든 새로 학습할 수 있어요."
         )
 
     def _update_model_status(self) -> None:
         engine = self.engine
         if engine is not None:  # the device is a torch object: read it on the worker like everything else
-            self.worker.run(
-                lambda: (engine.model_version, engine.device), self._show_model_status, owner=self
-            )
+            self.worker.run(lambda: model_status(engine), self._show_model_status, owner=self)
 
-    def _show_model_status(self, status: tuple[str | None, str]) -> None:
-        version, device = status
-        self.model_label.setText(f"모델 {version or '없음'}  ·  {device.upper()}")
+    def _show_model_status(self, status: tuple[str, str | None, str]) -> None:
+        name, version, device = status
+        self.model_label.setText(f"대답하는 모델: {name}  ·  {device_text(device)}")
+        self.model_label.setToolTip(f"버전 이름: {version}" if version else "")
 
     def model_changed(self) -> None:
         """A version was promoted, activated or rolled back: labels, counts and status may all differ."""
@@ -269,7 +331,14 @@ class MainWindow(QMainWindow):
     def open_retrain(self, extra_args: tuple[str, ...] = ()) -> RetrainDialog:
         dialog = self._reuse("retrain")
         if dialog is None:
-            dialog = RetrainDialog(self.engine, self.worker, self.label_names, self, extra_args=extra_args)
+            dialog = RetrainDialog(
+                self.engine,
+                self.worker,
+                self.label_names,
+                self,
+                extra_args=extra_args,
+                label_count=self.label_count,
+            )
             dialog.model_changed.connect(self.model_changed)
             dialog.finished.connect(lambda _r: self.refresh_label_count())
             dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -281,9 +350,9 @@ class MainWindow(QMainWindow):
         if not confirm(
             self,
             "KoBERT로 업그레이드",
-            "진짜 KoBERT(skt/kobert-base-v1, 약 370MB)를 인터넷에서 한 번 내려받아요. 이미 받아 둔 게 있으면 "
-            "그대로 써요.\n\n그다음 기본 데이터와 내가 단 라벨로 학습하고, 지금 모델과 성능을 비교해서 "
-            "승격할지 고를 수 있어요. GPU가 없으면 전체 학습은 오래 걸려요. 계속할까요?",
+            "더 큰 한국어 모델인 KoBERT(약 370MB)를 인터넷에서 한 번 내려받아요. 이미 받아 둔 게 있으면 "
+            "그대로 써요.\n\n그다음 함께 들어 있는 문장과 내가 단 라벨로 학습하고, 지금 모델과 얼마나 잘 "
+            "맞히는지 비교해서 바꿀지 고를 수 있어요. 그래픽카드(GPU)가 없으면 오래 걸려요. 계속할까요?",
         ):
             return None
         dialog = RetrainDialog(
@@ -331,6 +400,7 @@ class MainWindow(QMainWindow):
 
     # -- closing ---------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._stop_build.set()  # a first-run build stops at its next step instead of holding up the exit
         retrain = self.dialogs.get("retrain")
         if retrain is not None and shiboken6.isValid(retrain):
             retrain.cancel_training()

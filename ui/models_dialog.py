@@ -19,17 +19,18 @@ from PySide6.QtWidgets import (
 
 from kobert_chat.store import ModelVersion
 
-from .chat_model import local_time
 from .confirm import confirm
+from .model_names import model_kind, score_text, when_text
 from .worker import Worker
 
-COLUMNS = ["", "버전", "만든 날짜", "백본", "의도 F1", "감정 F1", "학습 문장"]
-BACKBONES = {"starter": "스타터", "kobert": "KoBERT"}
+COLUMNS = ["", "모델", "만든 때", "의도 점수", "감정 점수", "학습에 쓴 문장"]
+SCORE_TIP = (
+    "학습할 때 따로 떼어 둔 문장으로 매긴 점수예요 (100점 만점). 모든 의도(감정)를 골고루 잘 맞힐수록 높아요."
+)
 
 
-def f1_text(version: ModelVersion, head: str) -> str:
-    value = (version.metrics.get("validation") or {}).get(head, {}).get("macro_f1")
-    return "—" if value is None else f"{value:.3f}"
+def score_of(version: ModelVersion, head: str) -> str:
+    return score_text((version.metrics.get("validation") or {}).get(head, {}).get("macro_f1"))
 
 
 class ModelsDialog(QDialog):
@@ -46,9 +47,12 @@ class ModelsDialog(QDialog):
         self._worker = worker
         self.versions: list[ModelVersion] = []
 
-        headline = QLabel("모델 버전")
+        headline = QLabel("모델")
         headline.setObjectName("DialogHeadline")
-        hint = QLabel("● 표시가 지금 대답하는 모델이에요. 점수는 학습할 때의 검증 세트 macro-F1이에요.")
+        hint = QLabel(
+            "● 표시가 지금 대답하는 모델이에요. 점수는 100점 만점이고, 학습할 때 따로 떼어 둔 문장을 "
+            "얼마나 잘 맞혔는지예요. 언제든 다른 모델로 바꾸거나 되돌릴 수 있어요."
+        )
         hint.setObjectName("Muted")
         hint.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -74,7 +78,9 @@ class ModelsDialog(QDialog):
         train = QPushButton("새로 학습…")
         train.clicked.connect(self.train_requested)
         self.kobert_button = QPushButton("KoBERT로 업그레이드…")
-        self.kobert_button.setToolTip("진짜 KoBERT(skt/kobert-base-v1)를 한 번 내려받아 내 데이터로 학습해요")
+        self.kobert_button.setToolTip(
+            "더 큰 한국어 모델 KoBERT(약 370MB)를 한 번 내려받아 내 데이터로 학습해요"
+        )
         self.kobert_button.clicked.connect(self.kobert_requested)
         close = QPushButton("닫기")
         close.clicked.connect(self.accept)
@@ -109,23 +115,25 @@ class ModelsDialog(QDialog):
         bold = QFont(self.font())
         bold.setBold(True)
         for row, v in enumerate(self.versions):
-            when = local_time(v.created_at)
             cells = [
                 "●" if v.active else "",
-                v.id,
-                f"{when:%Y-%m-%d %H:%M}",
-                BACKBONES.get(v.backbone, v.backbone),
-                f1_text(v, "intent"),
-                f1_text(v, "emotion"),
-                f"{v.n_train:,}",
+                model_kind(v),
+                when_text(v.created_at),
+                score_of(v, "intent"),
+                score_of(v, "emotion"),
+                f"{v.n_train:,}개",
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column != 1:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                item.setToolTip(
+                    ("지금 대답하는 모델 · " if v.active else "")
+                    + (SCORE_TIP if column in (3, 4) else f"버전 이름: {v.id}")
+                )
+                item.setData(Qt.ItemDataRole.UserRole, v.id)
                 if v.active:
                     item.setFont(bold)
-                    item.setToolTip("지금 대답하는 모델")
                 self.table.setItem(row, column, item)
             if v.id == keep or (keep is None and v.active):
                 self.table.selectRow(row)
@@ -161,5 +169,9 @@ class ModelsDialog(QDialog):
         chosen, engine = self._selected(), self.engine
         if chosen is None or chosen.active:
             return
-        if confirm(self, "모델 버리기", f"모델 {chosen.id}을(를) 지울까요? 되돌릴 수 없어요."):
+        if confirm(
+            self,
+            "모델 버리기",
+            f"{model_kind(chosen)} ({when_text(chosen.created_at)})을 지울까요? 되돌릴 수 없어요.",
+        ):
             self._worker.run(lambda: engine.discard(chosen.id), lambda _r: self.reload(), owner=self)

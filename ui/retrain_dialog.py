@@ -20,7 +20,8 @@ from kobert_chat.errors import InputError, KobertChatError
 
 from . import errors
 from .charts import TrainingChart
-from .startup_view import duration_text
+from .details import DetailsToggle
+from .eta import EtaEstimator, range_text
 from .training_process import TrainingProcess
 from .training_result import TrainingResultView
 from .worker import Worker
@@ -28,9 +29,12 @@ from .worker import Worker
 MODES = {
     "quick": (
         "빠른 학습 (권장)",
-        "인코더는 그대로 두고 의도·감정 분류 부분만 다시 학습해요. 보통 1분 안에 끝나요.",
+        "문장을 읽는 부분은 그대로 두고, 의도와 감정을 고르는 부분만 새로 배워요. 보통 몇 분이면 끝나요.",
     ),
-    "full": ("전체 학습", "모델 전체를 미세 조정해요. 더 정확해질 수 있지만 CPU에서는 오래 걸려요."),
+    "full": (
+        "전체 학습",
+        "모델 전체를 다시 다듬어요. 더 정확해질 수 있지만, 그래픽카드가 없으면 오래 걸려요.",
+    ),
 }
 
 
@@ -44,9 +48,11 @@ class RetrainDialog(QDialog):
         label_names: dict[str, dict[str, str]],
         parent: QWidget | None = None,
         extra_args: tuple[str, ...] = (),
+        label_count: int = 0,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("모델 다시 학습")
+        self.label_count = label_count
         self.setObjectName("RetrainDialog")
         self.resize(640, 380)  # grows when training starts: the chart and results need the room
         self.engine = engine
@@ -56,6 +62,8 @@ class RetrainDialog(QDialog):
         self.done_event: progress.Done | None = None
         self.outcome: str | None = None
         self._steps_per_epoch = 1.0
+        self._epochs = 0
+        self.eta_estimate = EtaEstimator()
         self._stages = 0  # full mode trains in two stages (encoder, then heads): each sends "start"
         self._x_offset = 0.0  # where the current stage starts on the chart's epoch axis
         self._last_x = 0.0
@@ -76,9 +84,10 @@ class RetrainDialog(QDialog):
         page = QWidget()
         headline = QLabel("새로 단 라벨로 모델을 다시 학습할까요?")
         headline.setObjectName("DialogHeadline")
+        news = f"라벨을 새로 단 메시지가 {self.label_count:,}개 있어요. " if self.label_count else ""
         intro = QLabel(
-            "함께 들어 있는 학습 문장과 직접 고치거나 확인한 라벨을 모두 써서 새 모델 버전을 만들어요. "
-            "결과를 보고 승격하기 전까지는 지금 모델이 그대로 쓰여요."
+            f"{news}함께 들어 있는 학습 문장과, 직접 고치거나 ‘맞아요’로 확인한 라벨을 모두 써서 새 모델을 "
+            "만들어요. 결과를 보고 새 모델로 바꾸기 전까지는 지금 모델이 그대로 대답해요."
         )
         intro.setWordWrap(True)
         intro.setObjectName("Muted")
@@ -118,23 +127,42 @@ class RetrainDialog(QDialog):
         self.progress.setFixedHeight(10)
         self.eta = QLabel("")
         self.eta.setObjectName("Muted")
+        self.sizes = QLabel("")  # how many sentences it learns from and checks on
+        self.sizes.setObjectName("Muted")
+        self.sizes.setWordWrap(True)
+        self.details = QWidget()
         self.chart = TrainingChart()
+        self.loss_label = QLabel("")
+        self.loss_label.setObjectName("Muted")
+        details = QVBoxLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        details.addWidget(self.loss_label)
+        details.addWidget(self.chart, 1)
+        self.details_toggle = DetailsToggle(self.details)
+        self.details_toggle.toggled_open.connect(self._details_opened)
         self.cancel_button = QPushButton("취소")
         self.cancel_button.clicked.connect(self.cancel_training)
         layout = QVBoxLayout(page)
         layout.addWidget(self.stage)
         layout.addWidget(self.progress)
         layout.addWidget(self.eta)
-        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.sizes)
+        layout.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.details, 1)
+        layout.addStretch(0)
         layout.addLayout(_button_row(self.cancel_button))
         return page
 
+    def _details_opened(self, open_: bool) -> None:
+        if open_:  # the chart needs the room
+            self.resize(max(self.width(), 900), max(self.height(), 600))
+
     def _result_page(self) -> QWidget:
         page = QWidget()
-        self.promote_button = QPushButton("승격 (이 모델 쓰기)")
+        self.promote_button = QPushButton("새 모델로 바꾸기")
         self.promote_button.setObjectName("PrimaryButton")
         self.promote_button.clicked.connect(self.promote)
-        self.discard_button = QPushButton("버리기")
+        self.discard_button = QPushButton("버리고 지금 모델 쓰기")
         self.discard_button.clicked.connect(self.discard)
         layout = QVBoxLayout(page)
         layout.addWidget(self.result_view, 1)
@@ -173,10 +201,12 @@ class RetrainDialog(QDialog):
         self._stages, self._x_offset, self._last_x = 0, 0.0, 0.0
         self.stage.setText(f"{MODES[mode][0].split(' (')[0]} 준비 중…")
         self.eta.setText("")
+        self.sizes.setText("")
+        self.loss_label.setText("")
+        self.eta_estimate.reset()
         self.progress.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.pages.setCurrentIndex(1)
-        self.resize(max(self.width(), 900), max(self.height(), 600))
         self.process = TrainingProcess(self.engine.home, self)
         self.process.event.connect(self._on_event)
         self.process.finished.connect(self._on_finished)
@@ -198,15 +228,23 @@ class RetrainDialog(QDialog):
             self.progress.setRange(0, max(1, event.total_steps))
             self.progress.setValue(0)
             self._steps_per_epoch = max(1, event.total_steps) / max(1, event.epochs)
+            self._epochs = event.epochs
+            self.eta_estimate.reset()
             stage = f"{self._stages}단계 " if self._stages > 1 else ""
-            self.stage.setText(f"{stage}학습 중 · 학습 문장 {event.n_train:,}개, 검증 문장 {event.n_val:,}개")
+            self.stage.setText(f"{stage}학습하는 중")
+            self.eta.setText(range_text(None))
+            self.sizes.setText(
+                f"문장 {event.n_train + event.n_val:,}개 중 {event.n_train:,}개로 배우고, "
+                f"{event.n_val:,}개로 잘 배웠는지 확인해요."
+            )
         elif isinstance(event, progress.Step):
             self.progress.setValue(event.step)
             self._last_x = self._x_offset + event.step / self._steps_per_epoch
             self.chart.add_loss(self._last_x, float(event.loss))
-            self.eta.setText(
-                f"에포크 {event.epoch} · 손실 {event.loss:.3f} · 남은 시간 최대 약 {duration_text(event.eta_s)}"
-            )
+            self.eta_estimate.add(event.step, event.total_steps)
+            rounds = f" · 데이터를 {self._epochs}번 중 {event.epoch}번째 읽는 중" if self._epochs else ""
+            self.eta.setText(range_text(self.eta_estimate.estimate()) + rounds)
+            self.loss_label.setText(f"지금 틀린 정도(손실): {event.loss:.3f} · 낮아질수록 잘 배우고 있어요")
         elif isinstance(event, progress.Epoch):
             self._last_x = self._x_offset + event.epoch
             self.chart.add_validation(self._last_x, {h: m.get("macro_f1", 0.0) for h, m in event.val.items()})
@@ -214,11 +252,12 @@ class RetrainDialog(QDialog):
             total = event.total or 0
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(min(event.done, max(total, 1)))
-            self.stage.setText(
-                f"KoBERT 내려받는 중 · {event.file} {event.done / 1e6:,.1f} / {total / 1e6:,.1f} MB"
-            )
+            self.stage.setText(f"KoBERT 내려받는 중 · {event.done / 1e6:,.0f} / {total / 1e6:,.0f}MB")
         elif isinstance(event, (progress.Stage, progress.Data)) and event.message:
             self.stage.setText(event.message)
+            if self._stages and self.progress.maximum() and self.progress.value() >= self.progress.maximum():
+                # the time left covered the training steps; what follows has no steps to count
+                self.eta.setText("학습은 끝났어요. 마무리하는 중이라 몇 분 더 걸릴 수 있어요.")
         elif isinstance(event, progress.Done):
             self.done_event = event
 
@@ -227,6 +266,7 @@ class RetrainDialog(QDialog):
         if outcome == "done" and self.done_event is not None and self.done_event.version:
             self.result_view.show_result(self.done_event)
             self.pages.setCurrentIndex(2)
+            self.resize(max(self.width(), 760), max(self.height(), 460))
         elif outcome == "cancelled":
             self._show_message(
                 "학습을 취소했어요.", "지금 쓰는 모델은 그대로예요. 새 버전은 만들어지지 않았어요."
@@ -256,7 +296,8 @@ class RetrainDialog(QDialog):
         def promoted(_version) -> None:
             self.model_changed.emit()
             self._show_message(
-                "새 모델로 바꿨어요.", f"이제 {version} 모델이 대답해요. 모델 창에서 언제든 되돌릴 수 있어요."
+                "새 모델로 바꿨어요.",
+                "이제 새 모델이 대답해요. 모델 창에서 언제든 전 모델로 되돌릴 수 있어요.",
             )
 
         self._worker.run(

@@ -27,7 +27,7 @@ from kobert_chat import paths
 
 from .worker import Worker
 
-DEVICES = {"auto": "자동 (GPU가 있으면 GPU)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)"}
+DEVICES = {"auto": "자동 (그래픽카드가 있으면 그래픽카드)", "cpu": "CPU", "cuda": "NVIDIA 그래픽카드 (GPU)"}
 THEMES = {"system": "시스템 설정 따르기", "light": "밝게", "dark": "어둡게"}
 
 
@@ -53,14 +53,18 @@ class SettingsDialog(QDialog):
             self.device.addItem(name, key)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
         self.threshold = self._percent(settings.threshold)
-        self.threshold.setToolTip("의도 확신도가 이보다 낮으면 넘겨짚지 않고 ‘잘 모르겠다’는 답을 해요")
+        self.threshold.setToolTip(
+            "챗봇이 의도를 이만큼도 확신하지 못하면 넘겨짚지 않고 ‘잘 모르겠다’고 답해요"
+        )
         self.margin = self._percent(settings.margin)
-        self.margin.setToolTip("1위와 2위 의도의 확률 차이가 이보다 작아도 ‘잘 모르겠다’는 답을 해요")
-        self.int8 = QCheckBox("CPU에서 int8로 빠르게 (KoBERT처럼 큰 모델용)")
+        self.margin.setToolTip(
+            "가장 그럴듯한 의도와 두 번째 의도가 이만큼도 차이 나지 않으면 ‘잘 모르겠다’고 답해요"
+        )
+        self.int8 = QCheckBox("큰 모델을 가볍게 돌리기 (KoBERT처럼 큰 모델을 CPU에서 쓸 때)")
         self.int8.setChecked(bool(settings.quantize_int8))
         self.int8.setToolTip(
-            "큰 모델의 답이 약 3~4배 빨라지고 메모리도 줄어요. 결과는 거의 같아요. "
-            "작은 기본 모델은 빨라지지 않아요."
+            "숫자를 덜 정밀하게 저장해서 큰 모델의 대답이 3~4배쯤 빨라지고 메모리도 덜 써요. "
+            "결과는 거의 같아요. 작은 기본 모델은 빨라지지 않아요."
         )
         self.theme = QComboBox()
         for key, name in THEMES.items():
@@ -89,7 +93,10 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("계산 장치", self.device)
         form.addRow("확신 기준", self.threshold)
-        form.addRow("1·2위 차이 기준", self.margin)
+        form.addRow("헷갈림 기준", self.margin)
+        form.addRow(
+            "", self._muted("두 기준이 높을수록 챗봇이 넘겨짚지 않고 ‘잘 모르겠다’고 더 자주 답해요.")
+        )
         form.addRow("가속", self.int8)
         form.addRow("테마", self.theme)
         form.addRow("데이터 폴더", folder_row)
@@ -110,6 +117,13 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addStretch(1)
         layout.addWidget(buttons)
+
+    @staticmethod
+    def _muted(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName("Muted")
+        label.setWordWrap(True)
+        return label
 
     @staticmethod
     def _percent(value: float) -> QSpinBox:

@@ -28,6 +28,7 @@ from kobert_chat.titles import DEFAULT_TITLE
 from . import icons, theme
 from .chat_model import clock_text, local_time
 from .confirm import confirm
+from .fonts import renderable
 from .worker import Worker
 
 ConversationRole = Qt.ItemDataRole.UserRole + 1
@@ -41,6 +42,14 @@ def short_when(iso: str) -> str:
     if t.date() == (now - timedelta(days=1)).date():
         return "어제"
     return f"{t.month}월 {t.day}일" if t.year == now.year else f"{t.year}. {t.month}. {t.day}."
+
+
+def preview_line(conversation: Conversation) -> str:
+    """The second line of a row: the start of the last message, on one line."""
+    if not conversation.message_count:
+        return "아직 메시지가 없어요"
+    text = " ".join(renderable(conversation.preview or "").split())
+    return text or f"메시지 {conversation.message_count}개"
 
 
 class ConversationDelegate(QStyledItemDelegate):
@@ -74,7 +83,7 @@ class ConversationDelegate(QStyledItemDelegate):
         painter.setFont(title_font)
         painter.setPen(QColor(c.text))
         title = QFontMetrics(title_font).elidedText(
-            conversation.title, Qt.TextElideMode.ElideRight, title_rect.width()
+            renderable(conversation.title), Qt.TextElideMode.ElideRight, title_rect.width()
         )
         painter.drawText(title_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), title)
         painter.setFont(small)
@@ -84,13 +93,14 @@ class ConversationDelegate(QStyledItemDelegate):
             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
             when,
         )
-        count = (
-            f"메시지 {conversation.message_count}개" if conversation.message_count else "아직 메시지가 없어요"
+        preview_rect = QRect(
+            inner.left(), inner.top() + inner.height() // 2, inner.width(), inner.height() // 2
+        )
+        preview = fm_small.elidedText(
+            preview_line(conversation), Qt.TextElideMode.ElideRight, preview_rect.width()
         )
         painter.drawText(
-            QRect(inner.left(), inner.top() + inner.height() // 2, inner.width(), inner.height() // 2),
-            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-            count,
+            preview_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), preview
         )
         painter.restore()
 
@@ -98,6 +108,7 @@ class ConversationDelegate(QStyledItemDelegate):
 class Sidebar(QFrame):
     conversation_selected = Signal(object)  # conversation id, or None when the list is empty
     new_requested = Signal()
+    hide_requested = Signal()  # fold the sidebar away (the chat header then shows a button to bring it back)
     refreshed = Signal()  # the list was (re)filled
 
     def __init__(self, worker: Worker, parent: QWidget | None = None) -> None:
@@ -115,6 +126,11 @@ class Sidebar(QFrame):
         self.new_button.setToolTip("새 대화 (Ctrl+N)")
         self.new_button.setAccessibleName(DEFAULT_TITLE)
         self.new_button.clicked.connect(self.new_requested)
+        self.hide_button = QToolButton()
+        self.hide_button.setObjectName("NewButton")  # the same quiet look
+        self.hide_button.setToolTip("대화 목록 숨기기 (Ctrl+B)")
+        self.hide_button.setAccessibleName("대화 목록 숨기기")
+        self.hide_button.clicked.connect(self.hide_requested)
         self.search = QLineEdit()
         self.search.setObjectName("SearchBox")
         self.search.setPlaceholderText("대화 검색")
@@ -154,6 +170,7 @@ class Sidebar(QFrame):
         top.setContentsMargins(16, 14, 10, 6)
         top.addWidget(title, 1)
         top.addWidget(self.new_button)
+        top.addWidget(self.hide_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
         layout.setSpacing(6)
@@ -168,6 +185,7 @@ class Sidebar(QFrame):
 
     def refresh_icons(self) -> None:
         self.new_button.setIcon(icons.icon("new", theme.colors().text))
+        self.hide_button.setIcon(icons.icon("sidebar", theme.colors().text))
         self._search_action.setIcon(icons.icon("search", size=16))
 
     def set_engine(self, engine) -> None:
@@ -206,7 +224,7 @@ class Sidebar(QFrame):
         for conversation in conversations:
             item = QListWidgetItem(conversation.title)
             item.setData(ConversationRole, conversation)
-            item.setToolTip(conversation.title)
+            item.setToolTip(f"{conversation.title}\n{preview_line(conversation)}")
             self.list.addItem(item)
             if conversation.id == want:
                 chosen = item

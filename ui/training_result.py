@@ -1,5 +1,9 @@
-"""The end of a training run: the current and the new model side by side, and the new model's
-confusion matrix, so the user can decide whether to promote it."""
+"""The end of a training run, said in words first: how many exam sentences each model got right, and
+whether switching is worth it. The score table and the "which label was taken for which" chart are
+behind 자세히, so the user can decide whether to promote without reading statistics.
+
+The numbers come from the run's exam (kobert_chat/exam.py: texts no fit ever saw, both models scored
+the same way); a run without one (an older child) falls back to the new model's validation scores."""
 
 from __future__ import annotations
 
@@ -22,11 +26,17 @@ from kobert_chat import progress
 from kobert_chat.labels import HEAD_DISPLAY
 
 from .charts import ConfusionMatrixChart
+from .details import DetailsToggle
 
-METRICS = (("macro_f1", "macro-F1"), ("accuracy", "정확도"))
+# (report key, row name): both are shown as points out of 100
+METRICS = (("accuracy", "맞힌 비율"), ("macro_f1", "골고루 맞힌 점수"))
+METRIC_TIPS = {
+    "accuracy": "시험 문장 100개 중 몇 개를 맞혔는지예요.",
+    "macro_f1": "의도(감정)마다 따로 잘 맞혔는지를 평균 낸 점수예요. 드문 것도 잘 맞혀야 높아요.",
+}
 BETTER, WORSE = "#1f9d55", "#d64545"
 HEAD_ORDER = ("intent", "emotion")
-SAME_WITHIN = 0.005  # mean macro-F1 differences below this are validation noise
+SAME_WITHIN = 0.005  # mean score differences below this are noise on a few hundred check sentences
 
 
 def ordered_heads(metrics: dict) -> list[str]:
@@ -34,14 +44,91 @@ def ordered_heads(metrics: dict) -> list[str]:
     return sorted(metrics, key=lambda h: (HEAD_ORDER.index(h) if h in HEAD_ORDER else len(HEAD_ORDER), h))
 
 
-def metric_rows(current: dict | None, new: dict) -> list[tuple[str, float | None, float | None]]:
-    """[(row title, current value or None, new value or None)] for every head the new model has."""
+def points(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}점"
+
+
+def metric_rows(current: dict | None, new: dict) -> list[tuple[str, str, float | None, float | None]]:
+    """[(row title, report key, current value or None, new value or None)] for every head of the new model."""
     rows = []
     for head in ordered_heads(new):
         for key, name in METRICS:
             old = (current or {}).get(head, {}).get(key)
-            rows.append((f"{HEAD_DISPLAY.get(head, head)} {name}", old, new[head].get(key)))
+            rows.append((f"{HEAD_DISPLAY.get(head, head)} {name}", key, old, new[head].get(key)))
     return rows
+
+
+def scores(done: progress.Done) -> tuple[dict | None, dict, str]:
+    """(current model's scores or None, the new model's, which sentences): per head
+    {"accuracy", "macro_f1", "n", "correct"}, from the exam when the run has one."""
+
+    def table(raw) -> dict:
+        return {
+            h: {"accuracy": v.accuracy, "macro_f1": v.macro_f1, "n": v.n, "correct": v.correct}
+            for h, v in raw.items()
+        }
+
+    if done.exam is not None and done.exam.new:
+        return (table(done.exam.old) if done.exam.old else None), table(done.exam.new), "시험 문장"
+    new = {
+        h: {**r, "correct": round(float(r.get("accuracy", 0.0)) * int(r.get("n") or 0))}
+        for h, r in (done.metrics or {}).items()
+    }
+    return None, new, "확인용 문장"
+
+
+def verdict(done: progress.Done, current: dict | None, new: dict) -> str:
+    """Promote or not, in one or two sentences."""
+    if done.exam is not None:
+        v = done.exam.verdict
+        if v.old_score is None:
+            return v.reason
+        if not v.promote:
+            advice = "버리고 지금 모델을 쓰는 편이 나아요."
+        elif v.new_score - v.old_score > SAME_WITHIN:
+            advice = "새 모델로 바꾸는 걸 권해요."
+        else:
+            advice = "두 모델이 거의 같아서, 바꿔도 괜찮아요."
+        return f"{v.reason} {advice}"
+    if not current:
+        return "비교할 지금 모델의 점수가 없어요. 새 모델의 결과만 보고 골라 주세요."
+    shared = [h for h in new if h in current]
+    gain = sum(new[h]["macro_f1"] - current[h]["macro_f1"] for h in shared) / max(1, len(shared))
+    if gain > SAME_WITHIN:
+        return "새 모델이 더 잘 맞혀요. 새 모델로 바꾸는 걸 권해요."
+    if gain < -SAME_WITHIN:
+        return "새 모델이 지금 모델보다 덜 맞혀요. 버리는 편이 나아요."
+    return "두 모델이 거의 똑같이 맞혀요. 어느 쪽을 써도 괜찮아요."
+
+
+def comparison_lines(current: dict | None, new: dict, what: str) -> list[str]:
+    """'의도: 시험 문장 422개 중 지금 모델은 345개, 새 모델은 352개를 맞혔어요.'"""
+    lines = []
+    for head in ordered_heads(new):
+        n, right = int(new[head].get("n") or 0), int(new[head].get("correct") or 0)
+        name = HEAD_DISPLAY.get(head, head)
+        old = (current or {}).get(head)
+        if old is not None:
+            lines.append(
+                f"{name}: {what} {n:,}개 중 지금 모델은 {int(old['correct']):,}개, "
+                f"새 모델은 {right:,}개를 맞혔어요."
+            )
+        else:
+            lines.append(f"{name}: {what} {n:,}개 중 {right:,}개를 맞혔어요.")
+    return lines
+
+
+def own_labels_line(done: progress.Done) -> str:
+    """The regression guard in one sentence: the user's own labels, wrong before and after."""
+    r = done.regressions
+    if r is None or not r.cases:
+        return ""
+    line = (
+        f"내가 단 라벨 {r.cases:,}개 중 틀리는 것: 지금 모델 {r.old_wrong:,}개 → 새 모델 {r.new_wrong:,}개."
+    )
+    if r.worse:
+        line += " 새 모델이 내가 가르친 것을 더 많이 틀려요."
+    return line
 
 
 class TrainingResultView(QWidget):
@@ -52,8 +139,20 @@ class TrainingResultView(QWidget):
         self.headline = QLabel("")
         self.headline.setObjectName("DialogHeadline")
         self.verdict = QLabel("")
+        self.verdict.setObjectName("Verdict")
         self.verdict.setWordWrap(True)
-        self.verdict.setFixedWidth(380)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.own = QLabel("")
+        self.own.setWordWrap(True)
+        self.own.hide()
+        self.note = QLabel(
+            "시험 문장은 어느 학습에도 쓰지 않고 따로 떼어 둔 문장이에요. 새 모델로 바꾸기 전까지는 "
+            "지금 모델이 그대로 대답해요."
+        )
+        self.note.setObjectName("Muted")
+        self.note.setWordWrap(True)
+
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("MetricsTable")
         self.table.setHorizontalHeaderLabels(["지금 모델", "새 모델", "차이"])
@@ -61,24 +160,29 @@ class TrainingResultView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setFixedWidth(380)
+        self.table.setFixedWidth(400)
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.version_label = QLabel("")
+        self.version_label.setObjectName("Muted")
+        self.version_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.matrix = ConfusionMatrixChart()
         self.head_buttons = QButtonGroup(self)
         self.head_row = QHBoxLayout()
         self.head_row.setSpacing(4)
         self.head_buttons.idClicked.connect(self._show_head)
-        matrix_title = QLabel("새 모델의 혼동 행렬 (검증 세트)")
+        matrix_title = QLabel("새 모델이 무엇을 무엇으로 헷갈렸는지 (확인용 문장)")
         matrix_title.setObjectName("SectionTitle")
 
+        self.details = QWidget()
         left = QVBoxLayout()
-        title = QLabel("검증 세트 성능")
+        self.table_title = QLabel("점수 (100점 만점)")
+        title = self.table_title
         title.setObjectName("SectionTitle")
         left.addWidget(title)
         left.addWidget(self.table)
-        left.addWidget(self.verdict)
+        left.addWidget(self.version_label)
         left.addStretch(1)
         right = QVBoxLayout()
         top = QHBoxLayout()
@@ -87,35 +191,50 @@ class TrainingResultView(QWidget):
         top.addLayout(self.head_row)
         right.addLayout(top)
         right.addWidget(self.matrix, 1)
-        body = QHBoxLayout()
+        body = QHBoxLayout(self.details)
+        body.setContentsMargins(0, 6, 0, 0)
         body.addLayout(left)
         body.addSpacing(12)
         body.addLayout(right, 1)
+        self.details_toggle = DetailsToggle(self.details)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.headline)
-        layout.addSpacing(10)
-        layout.addLayout(body, 1)
+        layout.addSpacing(6)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.own)
+        layout.addWidget(self.note)
+        layout.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.details, 1)
+        layout.addStretch(0)
 
     def show_result(self, done: progress.Done) -> None:
-        self.metrics = done.metrics or {}
-        current = done.current_metrics
-        self.headline.setText(f"새 모델 {done.version or ''} 학습이 끝났어요")
-        rows = metric_rows(current, self.metrics)
+        self.metrics = done.metrics or {}  # validation reports: the confusion charts
+        current, new, what = scores(done)
+        self.headline.setText("새 모델이 준비됐어요")
+        self.verdict.setText(verdict(done, current, new))
+        self.summary.setText("\n".join(comparison_lines(current, new, what)))
+        self.own.setText(own_labels_line(done))
+        self.own.setVisible(bool(self.own.text()))
+        self.table_title.setText(f"점수 (100점 만점, {what} 기준)")
+        self.version_label.setText(f"새 모델의 버전 이름: {done.version}" if done.version else "")
+        rows = metric_rows(current, new)
         self.table.setRowCount(len(rows))
         self.table.setVerticalHeaderLabels([r[0] for r in rows])
-        for i, (_name, old, new) in enumerate(rows):
-            cells = [self._number(old), self._number(new)]
+        for i, (_name, key, old, new) in enumerate(rows):
+            self.table.verticalHeaderItem(i).setToolTip(METRIC_TIPS[key])
+            cells = [QTableWidgetItem(points(old)), QTableWidgetItem(points(new))]
             delta = QTableWidgetItem("—")
             if old is not None and new is not None:
-                diff = new - old
-                delta.setText(f"{diff:+.3f}")
-                if abs(diff) >= 0.001:
+                diff = (new - old) * 100
+                delta.setText(f"{diff:+.1f}점")
+                if abs(diff) >= 0.1:
                     delta.setForeground(QColor(BETTER if diff > 0 else WORSE))
             for j, item in enumerate([*cells, delta]):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(i, j, item)
-        self.verdict.setText(self._verdict(current))
         header_h = self.table.horizontalHeader().sizeHint().height()
         self.table.setFixedHeight(header_h + sum(self.table.rowHeight(r) for r in range(len(rows))) + 4)
         for button in self.head_buttons.buttons():
@@ -130,19 +249,6 @@ class TrainingResultView(QWidget):
             self.head_row.addWidget(button)
         self._show_head(0)
 
-    def _verdict(self, current: dict | None) -> str:
-        if not current:
-            return "비교할 지금 모델의 점수가 없어요. 새 모델의 점수만 보고 결정해 주세요."
-        shared = [h for h in self.metrics if h in current]
-        if not shared:
-            return ""
-        gain = sum(self.metrics[h]["macro_f1"] - current[h]["macro_f1"] for h in shared) / len(shared)
-        if gain > SAME_WITHIN:
-            return f"새 모델이 평균 macro-F1 기준 {gain * 100:.1f}%p 더 좋아요. 승격을 권해요."
-        if gain < -SAME_WITHIN:
-            return f"새 모델이 평균 macro-F1 기준 {-gain * 100:.1f}%p 낮아요. 버리는 편이 나을 수 있어요."
-        return "두 모델의 성능이 거의 같아요."
-
     def _show_head(self, position: int) -> None:
         heads = ordered_heads(self.metrics)
         if not 0 <= position < len(heads):
@@ -152,7 +258,3 @@ class TrainingResultView(QWidget):
         names = self.label_names.get(heads[position], {})
         labels = [names.get(label, label) for label in report.get("labels", [])]
         self.matrix.set_matrix(labels, report.get("confusion", []))
-
-    @staticmethod
-    def _number(value: float | None) -> QTableWidgetItem:
-        return QTableWidgetItem("—" if value is None else f"{value:.3f}")

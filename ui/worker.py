@@ -57,10 +57,12 @@ class Worker(QObject):
         *,
         owner: QObject | None = None,
         on_finished: Callable[[bool], None] | None = None,
+        on_error: Callable[[BaseException], bool] | None = None,
     ) -> None:
         """Run `fn()` on the worker thread.
 
-        on_success(result) runs on the GUI thread; an exception goes to errors.show_error instead.
+        on_success(result) runs on the GUI thread; an exception goes to errors.show_error instead,
+        unless on_error(exc) returns True (the screen said it in its own place, e.g. under the input).
         on_finished(ok) runs after either. If `owner` (a widget or model) was deleted meanwhile,
         the callbacks are skipped: the user closed that screen.
         """
@@ -77,7 +79,9 @@ class Worker(QObject):
             except BaseException as exc:  # noqa: BLE001 - every failure must reach the dialog
                 result, ok, tb = exc, False, traceback.format_exc()
             try:
-                dispatcher.deliver.emit(lambda: self._finish(ok, result, tb, on_success, on_finished, owner))
+                dispatcher.deliver.emit(
+                    lambda: self._finish(ok, result, tb, on_success, on_finished, owner, on_error)
+                )
             except RuntimeError:  # the app is shutting down and the dispatcher is gone
                 log.info("worker result dropped at shutdown")
 
@@ -109,11 +113,15 @@ class Worker(QObject):
         """Block until queued ops have run (used when the app closes). Callbacks still arrive later."""
         return self._pool.waitForDone(msecs)
 
-    def _finish(self, ok: bool, result: Any, tb: str | None, on_success, on_finished, owner) -> None:
+    def _finish(
+        self, ok: bool, result: Any, tb: str | None, on_success, on_finished, owner, on_error=None
+    ) -> None:
         alive = owner is None or shiboken6.isValid(owner)
         try:
             if ok and alive and on_success is not None:
                 on_success(result)
+            elif not ok and alive and on_error is not None and on_error(result):
+                pass  # handled where the user is looking
             elif not ok:
                 parent = owner if alive and isinstance(owner, QWidget) else None
                 errors.show_error(parent.window() if parent else None, result, tb)

@@ -65,8 +65,16 @@ def load_utterances(split: Split = "all", root: Path | None = None) -> list[Utte
     return out
 
 
+def answers_fingerprint(root: Path | None = None) -> str:
+    """A hash of the bundled answers file: a home whose answers came from another bundle gets this one's
+    (ChatEngine.open), without reading the rows on every start."""
+    path = (root or default_root()) / "answers.csv"
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
 def load_answers(root: Path | None = None) -> list[AnswerRow]:
-    """The bundled answers (resources/data/answers.csv), in file order."""
+    """The bundled answers (resources/data/answers.csv; columns kind,intent,emotion,text,weight,level),
+    in file order."""
     path = (root or default_root()) / "answers.csv"
     rows: list[AnswerRow] = []
     for item in read_answers(path):

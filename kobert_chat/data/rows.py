@@ -1,5 +1,5 @@
-"""Records -> rows: labeled utterances (`LabeledRow`) and answers (`AnswerRow`), each record either a
-parsed row or a `Rejected(line, reason)`. Only problems with the whole file (unreadable, unknown type,
+"""Records -> rows: labeled utterances (`LabeledRow`), answers (`AnswerRow`) and question/answer pairs
+(`QARow`), each record either a parsed row or a `Rejected(line, reason)`. Only problems with the whole file (unreadable, unknown type,
 no text column, a column named twice, an unterminated quote) raise `InputError`. Checking label ids
 against the known label sets is the caller's job.
 
@@ -32,6 +32,19 @@ MAX_WEIGHT = 1000.0  # the same bound as store.answers.MAX_ANSWER_WEIGHT
 # An export's own columns; in a file with a `type` column (what `export` writes) every other column
 # is a label set, including heads this home does not have yet.
 RECORD_COLUMNS = ("type", "text", "kind", "weight")
+# Question/answer pair files (the most common Korean chatbot data: Q,A,label): the names each column may
+# have. A file (or JSONL object) with a question and an answer column is read as pairs.
+QUESTION_COLUMNS = ("q", "question", "질문", "query")
+ANSWER_COLUMNS = ("a", "answer", "답변", "대답", "response", "reply")
+PAIR_LABEL_COLUMNS = ("label", "intent", "라벨", "레이블", "의도")
+# An answer's speech level as a file may spell it; an empty cell means "detect it from the text".
+LEVEL_NAMES = {
+    "polite": "polite",
+    "casual": "casual",
+    "존댓말": "polite",
+    "반말": "casual",
+    "높임말": "polite",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,25 @@ class AnswerRow:
     text: str
     weight: float = 1.0
     line: int = 0
+    level: str | None = None  # polite | casual as the file says; None = not given (detect it)
+
+
+@dataclass(frozen=True)
+class QARow:
+    """A question and the answer to give to it (and to questions like it)."""
+
+    question: str
+    answer: str
+    label: str | None  # as the file has it (trimmed, NFC): an intent id or name, or anything else
+    level: str | None  # the answer's level if the file gives one
+    line: int
+
+
+def pair_columns(header: Collection[str]) -> tuple[str, str] | None:
+    """(question column, answer column) if these columns make a question/answer pair file."""
+    question = next((c for c in QUESTION_COLUMNS if c in header), None)
+    answer = next((c for c in ANSWER_COLUMNS if c in header), None)
+    return (question, answer) if question and answer else None
 
 
 def read_labeled(
@@ -83,18 +115,24 @@ def read_answers(path: Path | str) -> Iterator[AnswerRow | Rejected]:
 
 def read_import(
     path: Path | str, *, heads: Collection[str] | None = None
-) -> Iterator[LabeledRow | AnswerRow | Rejected]:
+) -> Iterator[LabeledRow | AnswerRow | QARow | Rejected]:
     """A file that may mix labeled utterances and answers, as `write_export` writes it.
 
     A record is an answer if its `type` is `answer`, or if there is no `type` column and the file has a
     `kind` column; otherwise it is a labeled utterance whose labels are its non-empty head columns
     (`heads`, default intent, emotion, label). In a record with a `type` field (an export), every field
     but type, text, kind and weight is a head column, so heads the caller does not know come through
-    too. Utterances may carry only some of the heads."""
+    too. Utterances may carry only some of the heads.
+
+    A file with a question and an answer column (QUESTION_COLUMNS, ANSWER_COLUMNS: Q/A,
+    question/answer, 질문/답변, ...) gives QARow records instead; so does a JSONL object with such keys."""
     source = open_source(path)
     head_keys = [key(h) for h in (heads if heads is not None else DEFAULT_HEADS)]
     if source.format != "jsonl":
         header = read_header(source)
+        pairs = pair_columns(header)
+        if pairs is not None:
+            return _pair_rows(source, pairs)
         require_columns(source, header, ["text"])
         if not any(h in header for h in [*head_keys, "kind", "type"]):
             raise InputError(
@@ -146,13 +184,17 @@ def _answer_rows(source: Source) -> Iterator[AnswerRow | Rejected]:
             yield Rejected(line, str(e))
 
 
-def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | AnswerRow | Rejected]:
+def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | AnswerRow | QARow | Rejected]:
     for item in records(source):
         if isinstance(item, Rejected):
             yield item
             continue
         line, rec = item
         try:
+            pairs = pair_columns(rec) if source.format == "jsonl" and "type" not in rec else None
+            if pairs is not None:
+                yield _pair(rec, pairs, line)
+                continue
             if "type" in rec:
                 kind_of_row = _label(rec, "type").lower()
                 if kind_of_row not in ("", "utterance", "answer"):
@@ -174,6 +216,35 @@ def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | 
             yield Rejected(line, str(e))
 
 
+def _pair_rows(source: Source, pairs: tuple[str, str]) -> Iterator[QARow | Rejected]:
+    for item in records(source):
+        if isinstance(item, Rejected):
+            yield item
+            continue
+        line, rec = item
+        try:
+            yield _pair(rec, pairs, line)
+        except _Bad as e:
+            yield Rejected(line, str(e))
+
+
+def _pair(rec: dict[str, Any], pairs: tuple[str, str], line: int) -> QARow:
+    question, answer = pairs
+    label_column = next((c for c in PAIR_LABEL_COLUMNS if c in rec), None)
+    label = _label(rec, label_column) if label_column else ""
+    return QARow(_text(rec, question), _text(rec, answer), label or None, _level(rec), line)
+
+
+def _level(rec: dict[str, Any]) -> str | None:
+    value = _label(rec, "level")
+    if not value:
+        return None
+    level = LEVEL_NAMES.get(value.lower())
+    if level is None:
+        raise _Bad(f"unknown level {value!r} (use polite or casual, 존댓말 or 반말, or leave it empty)")
+    return level
+
+
 def _answer(rec: dict[str, Any], line: int) -> AnswerRow:
     kind = _label(rec, "kind").lower() or "answer"
     if kind not in ANSWER_KINDS:
@@ -183,7 +254,7 @@ def _answer(rec: dict[str, Any], line: int) -> AnswerRow:
     emotion = _label(rec, "emotion") or None
     if kind == "answer" and intent is None:
         raise _Bad("an answer needs an intent")
-    return AnswerRow(kind, intent, emotion, text, _weight(rec.get("weight")), line)
+    return AnswerRow(kind, intent, emotion, text, _weight(rec.get("weight")), line, _level(rec))
 
 
 def _string(rec: dict[str, Any], key: str) -> str:

@@ -2,11 +2,12 @@
 
 from .database import Store
 from .migrations import MIGRATIONS, Migration
-from .records import Answer, Conversation, Example, Message, ModelVersion, TrainingRun
+from .records import Answer, AnswerLink, Conversation, Example, Message, ModelVersion, TrainingRun
 
 __all__ = [
     "MIGRATIONS",
     "Answer",
+    "AnswerLink",
     "Conversation",
     "Example",
     "Message",

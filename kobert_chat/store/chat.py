@@ -215,6 +215,15 @@ class ChatMixin(LabelSetsMixin):
         )
         return [_message(row) for row in rows]
 
+    def recent_messages(self, cid: int, limit: int, role: str | None = None) -> list[Message]:
+        """The last `limit` messages of a conversation (only `role`'s, if given), newest first."""
+        where = " AND m.role = ?" if role else ""
+        rows = self._rows(
+            _MESSAGE_SELECT + f" WHERE m.conversation_id = ?{where} ORDER BY m.id DESC LIMIT ?",
+            [cid, role, limit] if role else [cid, limit],
+        )
+        return [_message(row) for row in rows]
+
     def message_count(self, cid: int) -> int:
         return self._scalar("SELECT count(*) FROM messages WHERE conversation_id = ?", [cid])
 

@@ -23,6 +23,7 @@ from .chat import ChatMixin
 from .core import BUSY_TIMEOUT_S
 from .doctor import DoctorMixin
 from .examples import ExamplesMixin
+from .links import LinksMixin
 from .migrations import CORE_TABLES, MIGRATIONS, Migration, migrate, newer_version_message, schema_version
 from .models import ModelsMixin
 
@@ -30,8 +31,9 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BUSY_CODES = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED (the named constants need Python 3.11)
 
 
-class Store(ChatMixin, AnswersMixin, ModelsMixin, ExamplesMixin, DoctorMixin):
-    """Conversations, messages and labels, answers, model versions, training runs, examples.
+class Store(ChatMixin, AnswersMixin, LinksMixin, ModelsMixin, ExamplesMixin, DoctorMixin):
+    """Conversations, messages and labels, answers and their linked examples, model versions, training
+    runs, examples.
 
     One Store may be used from several threads (statements are serialized by a lock); several
     processes may open the same file (WAL, busy timeout). Use `with store.transaction():` to make

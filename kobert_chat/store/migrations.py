@@ -163,11 +163,63 @@ def reply_details_and_doctor(db: Database) -> None:
     )
 
 
+def answer_levels_and_links(db: Database) -> None:
+    """Step 5: answers get a speech level (polite | casual; NULL = none, fits both), where they came
+    from (bundled | user | import | taught) and whether they join the (intent, emotion) pool; answers
+    may be tied to example utterances (answer_links: an imported question, or a chat message the user
+    taught an answer for); store_meta keeps small facts (the links' revision, the bundle's hash).
+    Levels of existing answers are detected from their text here; bundled ones get the bundle's own
+    tags at the next open (ChatEngine refreshes the bundle when answers.csv changed)."""
+    from kobert_chat.speech_level import level_of_answer  # pure rules, no model
+
+    db.executescript(
+        """
+        ALTER TABLE answers ADD COLUMN level TEXT CHECK (level IS NULL OR level IN ('polite', 'casual'));
+        ALTER TABLE answers ADD COLUMN origin TEXT NOT NULL DEFAULT 'user'
+            CHECK (origin IN ('bundled', 'user', 'import', 'taught'));
+        ALTER TABLE answers ADD COLUMN in_pool INTEGER NOT NULL DEFAULT 1;
+        UPDATE answers SET origin = 'bundled' WHERE bundled = 1;
+        CREATE TABLE answer_links (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: (count, max id) names a state
+            answer_id INTEGER NOT NULL REFERENCES answers (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,  -- the example utterance, exactly as given
+            text_key TEXT NOT NULL,  -- core.dedupe_key(text)
+            intent TEXT NOT NULL,  -- the intent it is filed under (replies search the predicted one)
+            intent_from TEXT NOT NULL CHECK (intent_from IN ('label', 'model')),
+            model_version TEXT,  -- intent_from = 'model': the version that predicted it
+            message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,  -- taught from this message
+            source TEXT NOT NULL,  -- 'import:<file>' | 'taught'
+            added_at TEXT NOT NULL
+        );
+        CREATE INDEX answer_links_answer ON answer_links (answer_id);
+        CREATE INDEX answer_links_key ON answer_links (text_key);
+        CREATE INDEX answer_links_message ON answer_links (message_id);
+        CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        -- Every change to the links (cascades from a deleted answer too, from any process) bumps the
+        -- revision, so a reply can tell in one read whether its similarity index is still current.
+        INSERT INTO store_meta (key, value) VALUES ('links_revision', '0');
+        CREATE TRIGGER answer_links_added AFTER INSERT ON answer_links BEGIN
+            UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'links_revision';
+        END;
+        CREATE TRIGGER answer_links_changed AFTER UPDATE ON answer_links BEGIN
+            UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'links_revision';
+        END;
+        CREATE TRIGGER answer_links_removed AFTER DELETE ON answer_links BEGIN
+            UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'links_revision';
+        END;
+        """
+    )
+    rows = db.execute("SELECT id, text FROM answers").fetchall()
+    for answer_id, text in rows:
+        db.execute("UPDATE answers SET level = ? WHERE id = ?", [level_of_answer(text), answer_id])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     create_schema,
     relative_model_paths,
     example_text_keys,
     reply_details_and_doctor,
+    answer_levels_and_links,
 )
 # The tables every kobert-chat database has had since step 1: a SQLite file without them is another
 # program's, and is never opened for writing.

@@ -51,6 +51,26 @@ class Answer:
     text: str
     weight: float
     enabled: bool
+    level: str | None = None  # "polite" | "casual"; None = no level (fits both)
+    origin: str = "user"  # "bundled" | "user" | "import" (a Q/A file) | "taught" (from the chat)
+    in_pool: bool = True  # chosen for its (intent, emotion); False = only through its linked examples
+    links: int = 0  # example utterances tied to it (AnswerLink)
+
+
+@dataclass(frozen=True)
+class AnswerLink:
+    """An example utterance tied to an answer: a question from a Q/A file, or a chat message the user
+    taught an answer for. A message close enough to it gets that answer (linked_answers.py)."""
+
+    id: int
+    answer_id: int
+    text: str
+    intent: str  # filed under this intent
+    intent_from: str  # "label" (the file or the user said so) | "model" (predicted by model_version)
+    model_version: str | None
+    message_id: int | None  # taught from this user message
+    source: str  # "import:<file name>" | "taught"
+    added_at: str
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from kobert_chat import paths
 from kobert_chat.store import Store
-from tests.helpers.ui import WAIT
+from tests.helpers.ui import WAIT, send
 
 PREDICTION = {
     "intent": {"label": "smalltalk", "confidence": 0.8, "top": [["smalltalk", 0.8], ["worry", 0.1]]},
@@ -111,9 +111,15 @@ def test_a_rejected_rename_shows_a_korean_error_dialog(qtbot, two_conversations,
         return boxes[0] if boxes else None
 
     qtbot.waitUntil(lambda: error_box() is not None, timeout=WAIT)
-    assert error_box().text() == "입력한 내용을 처리할 수 없어요."
-    assert "empty" in error_box().informativeText()  # the engine's own sentence, as detail
-    error_box().close()
+    box = error_box()
+    assert box.text() == "입력한 내용을 처리할 수 없어요."
+    assert box.informativeText() == "입력한 내용을 확인한 뒤 다시 해 주세요."  # Korean first
+    assert "empty" in box.detailedText()  # the engine's own (English) sentence waits behind 자세히
+    details = next(b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.ActionRole)
+    assert details.text() == "자세히"
+    details.click()
+    assert details.text() == "간단히"
+    box.close()
 
 
 def test_a_long_session_of_repainting_keeps_running(qtbot, long_conversation, window):
@@ -125,3 +131,23 @@ def test_a_long_session_of_repainting_keeps_running(qtbot, long_conversation, wi
         bar.setValue(bar.maximum() - (step % 10) * 200)
         view.viewport().repaint()
     assert window.isVisible() and window.chat.model.rowCount() >= 100
+
+
+def test_the_sidebar_shows_each_conversations_last_message(qtbot, two_conversations, window):
+    from ui.sidebar import preview_line
+
+    worry, trip = two_conversations
+    rows = {c.id: c for c in window.sidebar.conversations()}
+    assert preview_line(rows[worry]) == "많이 힘들었겠어요."  # the bot's reply was the last message
+    assert preview_line(rows[trip]) == "좋은 생각이에요!"
+    item = window.sidebar.list.item(0)
+    assert item.toolTip() == "여행 계획\n좋은 생각이에요!"
+    send(qtbot, window, "비행기 표는 언제 사야 할까")  # a new turn: the preview follows the reply
+    bot = window.chat.model.message_at(window.chat.model.rowCount() - 1)
+    qtbot.waitUntil(
+        lambda: (
+            window.sidebar.conversations()[0].id == trip
+            and preview_line(window.sidebar.conversations()[0]) == " ".join(bot.text.split())
+        ),
+        timeout=WAIT,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from kobert_chat import paths
@@ -109,13 +110,25 @@ def test_model_manager_activates_and_rolls_back(qtbot, model_home, tiny_model_di
     old = win.engine.model_version
     dialog = win.open_models()
     qtbot.waitUntil(lambda: not dialog.is_loading() and len(dialog.versions) == 2, timeout=WAIT)
-    marks = {dialog.table.item(r, 1).text(): dialog.table.item(r, 0).text() for r in range(2)}
+
+    def version_at(r):
+        return dialog.table.item(r, 1).data(Qt.ItemDataRole.UserRole)
+
+    marks = {version_at(r): dialog.table.item(r, 0).text() for r in range(2)}
     assert marks == {old: "●", newer: ""}
-    row = next(r for r in range(2) if dialog.table.item(r, 1).text() == newer)
+    # plain names and points, never version ids or raw F1 as the row's words
+    assert {dialog.table.item(r, 1).text() for r in range(2)} == {"기본 모델"}
+    assert all(
+        dialog.table.item(r, 3).text() in ("—",) or dialog.table.item(r, 3).text().endswith("점")
+        for r in range(2)
+    )
+    assert all(old not in dialog.table.item(r, c).text() for r in range(2) for c in range(6))
+    row = next(r for r in range(2) if version_at(r) == newer)
     dialog.table.selectRow(row)
     dialog.activate_button.click()
     qtbot.waitUntil(lambda: win.engine.model_version == newer, timeout=WAIT)
-    qtbot.waitUntil(lambda: newer in win.model_label.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: newer in win.model_label.toolTip(), timeout=WAIT)
+    assert win.model_label.text().startswith("대답하는 모델: 기본 모델")
     dialog.rollback_button.click()
     qtbot.waitUntil(lambda: win.engine.model_version == old, timeout=WAIT)
     store = Store.open(paths.database_path(model_home))

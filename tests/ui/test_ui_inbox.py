@@ -1,4 +1,4 @@
-"""검토함: least confident first; one click labels a message and takes it off the list."""
+"""검토함: the engine's ranking; one click labels a message and takes it off the list, and can be undone."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ def test_inbox_lists_least_confident_first_and_labeling_removes_rows(qtbot, wind
         send(qtbot, window, text)
     inbox = window.open_inbox()
     qtbot.waitUntil(lambda: not inbox.is_loading() and inbox.table.rowCount() == 3, timeout=WAIT)
-    confidences = [m.predictions["intent"]["confidence"] for m in inbox.messages]
-    assert confidences == sorted(confidences)
+    # rows in the engine's order (least certain first, near-duplicates spread: kobert_chat/inbox_ranking.py)
+    assert [m.id for m in inbox.messages] == [m.id for m in window.engine.inbox(limit=200)]
     shown = [inbox.table.item(row, 0).text() for row in range(3)]
     assert shown == [m.text for m in inbox.messages]
 
@@ -47,8 +47,36 @@ def test_inbox_lists_least_confident_first_and_labeling_removes_rows(qtbot, wind
     assert confirmed.label_sources == {"intent": "confirmed", "emotion": "confirmed"}
     assert corrected.labels["intent"] == chosen
     assert corrected.label_sources == {"intent": "user", "emotion": "confirmed"}
-    qtbot.waitUntil(lambda: window.retrain_action.text() == "다시 학습 (4)", timeout=WAIT)
+    # two messages, four badges: the count is of messages
+    qtbot.waitUntil(lambda: window.retrain_action.text() == "다시 학습 (2)", timeout=WAIT)
     # the chat shows the same labels as checked badges
     row = window.chat.model.row_of(first.id)
     states = [b.state for b in window.chat.view.badge_rects(window.chat.model.index(row))]
     assert states == ["confirmed", "confirmed"]
+
+
+def test_undo_after_one_click_confirm_restores_the_message(qtbot, window, model_home):
+    for text in ("오늘 날씨 좋다", "배고파 죽겠어"):
+        send(qtbot, window, text)
+    inbox = window.open_inbox()
+    qtbot.waitUntil(lambda: not inbox.is_loading() and inbox.table.rowCount() == 2, timeout=WAIT)
+    first = inbox.messages[0]
+    inbox.table.cellWidget(0, 3).click()  # 맞아요: confirmed in one click
+    qtbot.waitUntil(lambda: inbox.table.rowCount() == 1 and inbox.undo_bar.isVisible(), timeout=WAIT)
+    assert inbox.undo_text.text().endswith("메시지를 확인했어요.") and inbox.undo_button.text() == "되돌리기"
+    qtbot.waitUntil(lambda: window.retrain_action.text() == "다시 학습 (1)", timeout=WAIT)
+
+    inbox.undo_button.click()
+    qtbot.waitUntil(lambda: inbox.table.rowCount() == 2, timeout=WAIT)
+    assert inbox.row_of(first.id) == 0  # back where it was
+    assert not inbox.undo_bar.isVisible()
+    store = Store.open(paths.database_path(model_home))
+    try:
+        restored = store.message(first.id)
+    finally:
+        store.close()
+    assert restored.labels == {} and restored.label_sources == {}  # as before the click
+    qtbot.waitUntil(lambda: window.retrain_action.text() == "다시 학습", timeout=WAIT)
+    row = window.chat.model.row_of(first.id)  # the chat shows predicted badges again, not checked ones
+    states = [b.state for b in window.chat.view.badge_rects(window.chat.model.index(row))]
+    assert states == ["predicted", "predicted"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QLabel
+
 from kobert_chat import paths
 from kobert_chat.store import Store
 from tests.helpers.ui import WAIT
@@ -29,12 +31,24 @@ def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, mo
     assert kinds[0] == "start" and "step" in kinds and kinds.count("epoch") == 1 and kinds[-1] == "done"
     assert dialog.chart.loss and set(dialog.chart.f1) == {"intent", "emotion"}  # the live chart got data
     assert dialog.page() == "result"
-    table = dialog.result_view.table
+    view = dialog.result_view
+    # said in words first: how many exam sentences each model got right, and a recommendation
+    assert view.headline.text() == "새 모델이 준비됐어요"
+    assert view.summary.text().startswith("의도: 시험 문장 ") and "지금 모델은" in view.summary.text()
+    assert view.verdict.text()
+    # the numbers are behind 자세히, as points out of 100, in Korean
+    assert view.details.isHidden()
+    view.details_toggle.click()
+    assert view.details.isVisible()
+    table = view.table
     rows = [table.verticalHeaderItem(r).text() for r in range(table.rowCount())]
-    assert rows == ["의도 macro-F1", "의도 정확도", "감정 macro-F1", "감정 정확도"]
+    assert rows == ["의도 맞힌 비율", "의도 골고루 맞힌 점수", "감정 맞힌 비율", "감정 골고루 맞힌 점수"]
     for r in range(table.rowCount()):  # old and new side by side
-        assert float(table.item(r, 0).text()) >= 0 and float(table.item(r, 1).text()) >= 0
-    assert "인사" in dialog.result_view.matrix.labels  # confusion matrix with Korean label names
+        for c in (0, 1):
+            assert table.item(r, c).text().endswith("점") and 0 <= int(table.item(r, c).text()[:-1]) <= 100
+    assert "인사" in view.matrix.labels  # confusion chart with Korean label names
+    for label in view.findChildren(QLabel):  # no English statistics words on the result page
+        assert not any(word in label.text() for word in ("macro", "F1", "loss", "epoch", "혼동 행렬"))
     new = dialog.new_version()
     versions, active = registry_state(model_home)
     assert new in versions and active == old  # registered, not yet active
@@ -43,7 +57,7 @@ def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, mo
     qtbot.waitUntil(lambda: dialog.page() == "message", timeout=WAIT)
     assert window.engine.model_version == new
     assert registry_state(model_home)[1] == new
-    qtbot.waitUntil(lambda: new in window.model_label.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: new in window.model_label.toolTip(), timeout=WAIT)
 
 
 def test_cancel_mid_training_keeps_the_old_model(qtbot, window, model_home):
