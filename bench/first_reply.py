@@ -5,7 +5,7 @@
 Each run is a fresh Python process, as the app is, on a temporary copy of a data home whose active
 model is the given one (default: the active model of KOBERT_CHAT_HOME / the user's data home), so
 nothing is written to the real home. Times are seconds from just before the child was started.
-Three ways to start, interleaved run by run so they share the machine's load:
+Four ways to start, interleaved run by run so they share the machine's load:
 
 expert      (what the window should do) `ChatEngine.open(load_model=False)` -> the chat can show;
             `start_loading()`; the first message is answered as soon as `quick_ready` (the model's
@@ -14,6 +14,11 @@ background  `open(load_model=False)`, then `load_active_model()` on the worker; 
             waits for it (the window's single worker queue).
 eager       the reference: `ChatEngine.open()` loads the model before returning (the window as it
             was), then the first message.
+app         the real window (ui.main_window.MainWindow started as ui.app does it, QT_QPA_PLATFORM
+            offscreen unless set): "window shown" after show(), "chat can show" when the window's
+            `ready` fires (engine open without the model, conversations listed), the first message
+            typed into the composer and sent with Enter at that moment, "first reply" when its bubble
+            is in, "full model ready" when `model_loaded` fires.
 
 The child also reports whether torch was imported when the engine opened (it must not be).
 """
@@ -69,7 +74,60 @@ t["reply"] = reply.bot.text
 engine.close()
 print(json.dumps(t, ensure_ascii=False))
 """
-MODES = ("expert", "background", "eager")
+APP_CHILD = """
+import json, sys, time
+t = {}
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+app = QApplication(["kobert-chat"])
+from ui import app as ui_app, theme
+from ui.fonts import register_korean_font
+from ui.main_window import MainWindow
+t["import"] = time.time()
+ui_app._install_korean(app)
+register_korean_font(app)
+theme.apply_theme(app, "light")
+win = MainWindow(device="cpu")
+win.show()
+app.processEvents()
+t["window_shown"] = time.time()
+text = "안녕하세요, 오늘 처음 왔어요"
+
+def ready():
+    t["engine_open"] = time.time()
+    t["torch_at_open"] = "torch" in sys.modules
+    box = win.chat.composer.input
+    box.setPlainText(text)
+    QTest.keyClick(box, Qt.Key.Key_Return)
+
+def replied(_cid):
+    t["first_reply"] = time.time()
+    rows = win.chat.model
+    bot = rows.message_at(rows.rowCount() - 1)  # the run's home is reused: older chats may be shown
+    t["reply"] = bot.text
+    t["by_expert"] = bot.details.get("classifier") == "expert"
+    done()
+
+def loaded():
+    t["model_ready"] = time.time()
+    done()
+
+def done():
+    if "first_reply" in t and "model_ready" in t:
+        app.quit()
+
+win.ready.connect(ready)
+win.chat.replied.connect(replied)
+win.model_loaded.connect(loaded)
+QTimer.singleShot(0, win.start)
+QTimer.singleShot(300_000, app.quit)
+app.exec()
+win.close()
+win.worker.wait(30_000)
+print(json.dumps(t, ensure_ascii=False))
+"""
+MODES = ("expert", "background", "eager", "app")
 STEPS = ("import", "engine_open", "model_ready", "first_reply")
 
 
@@ -106,28 +164,33 @@ def active_model(home: Path | None) -> Path:
 
 def run_once(home: Path, mode: str) -> dict:
     env = dict(os.environ, KOBERT_CHAT_HOME=str(home), XDG_CONFIG_HOME=str(home / "config"))
+    if mode == "app":
+        env.setdefault("QT_QPA_PLATFORM", "offscreen")
+        env["PYTHONPATH"] = str(ROOT)
     started = time.time()
+    code = [APP_CHILD] if mode == "app" else [CHILD, mode]
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, mode], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", *code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     if out.returncode != 0:
         raise SystemExit(f"child failed:\n{out.stderr[-2000:]}")
     t = json.loads(out.stdout.splitlines()[-1])
     return {
         **{step: t[step] - started for step in STEPS},
+        "window_shown": t.get("window_shown", t["engine_open"]) - started,
         "torch_at_open": t["torch_at_open"],
         "by_expert": t.get("by_expert", False),
     }
 
 
-def summary(runs: list[dict]) -> dict:
+def summary(runs: list[dict], steps: tuple[str, ...] = STEPS) -> dict:
     return {
         step: {
             "min": min(r[step] for r in runs),
             "median": statistics.median(r[step] for r in runs),
             "max": max(r[step] for r in runs),
         }
-        for step in STEPS
+        for step in steps
     }
 
 
@@ -153,12 +216,14 @@ def main() -> int:
         r["torch_at_open"] for r in results["background"] + results["expert"]
     )
     report["expert_answered_first"] = all(r["by_expert"] for r in results["expert"])
+    report["app_expert_answered_first"] = sum(r["by_expert"] for r in results["app"])
+    report["app_window_shown"] = summary([{"w": r["window_shown"]} for r in results["app"]], ("w",))["w"]
     report["runs"] = args.runs
     report["cpus"] = os.cpu_count()
     print(f"{args.runs} runs of each, {os.cpu_count()} CPUs, model {model}")
     print("seconds from process start, min / median / max")
     names = {
-        "import": "engine imported",
+        "import": "engine (app: ui) imported",
         "engine_open": "chat can show (engine open)",
         "model_ready": "full model ready",
         "first_reply": "first reply",
@@ -172,6 +237,11 @@ def main() -> int:
         )
     print(f"torch imported when the engine opened without the model: {report['torch_at_engine_open']}")
     print(f"the expert answered the first message in every 'expert' run: {report['expert_answered_first']}")
+    w = report["app_window_shown"]
+    print(
+        f"app: window shown {w['min']:.2f} / {w['median']:.2f} / {w['max']:.2f} s; the quick expert answered "
+        f"the first message in {report['app_expert_answered_first']} of {args.runs} runs"
+    )
     if args.json:
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
     return 0

@@ -1,6 +1,6 @@
 """What the benchmarks run on: the real starter, a KoBERT-size model with random weights, data homes.
 
-The starter takes ~1.5 min to build, so it is cached in bench/out/cache and rebuilt when the model
+The starter takes minutes to build, so it is cached in bench/out/cache and rebuilt when the model
 code, the recipe or the bundled data change (a fingerprint of those names the cache folder).
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -49,8 +50,15 @@ def _fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
+STARTER_ENV = "KOBERT_BENCH_STARTER"  # a starter folder to use instead of the cached build
+
+
 def starter_folder(log=print) -> Path:
-    """The shipped starter (DEFAULT_RECIPE, seed 0), built once per code/data version."""
+    """The shipped starter (DEFAULT_RECIPE, seed 0), built once per code/data version
+    (or the folder KOBERT_BENCH_STARTER names)."""
+    chosen = os.environ.get(STARTER_ENV, "").strip()
+    if chosen:
+        return Path(chosen)
     folder = CACHE / f"starter-{_fingerprint()}"
     if (folder / "model.safetensors").is_file():
         return folder
@@ -98,5 +106,36 @@ def make_home(home: Path, model_folder: Path, backbone: str) -> Path:
 
 
 def chat_texts() -> list[str]:
-    """Held-out lines: what a user might type, never seen in training."""
+    """Held-out lines: what a user might type, never seen in training (file order: not for sampling)."""
     return [ex.text for ex in bundled_examples("test")]
+
+
+TEXT_SET_SIZE = 256  # every timed text figure, in --quick and full runs alike
+
+
+def text_set(n: int = TEXT_SET_SIZE) -> list[str]:
+    """A fixed set of n held-out lines with the length distribution of the whole test split.
+
+    The test split is in file order (short greetings first, long diary lines last), so its first n
+    lines are not a sample: `--quick` once timed the first 128 and measured shorter texts than the
+    full run. Here the split is sorted by length (ties by a hash of the text) and every k-th line is
+    taken, so each length quantile is represented; then the set is put in a fixed hashed order so
+    consecutive replies are not sorted by length either. Same n -> the same texts on every run."""
+    texts = sorted(set(chat_texts()), key=lambda t: (len(t), _digest(t)))
+    n = min(n, len(texts))
+    step = len(texts) / n
+    chosen = [texts[int((i + 0.5) * step)] for i in range(n)]
+    return sorted(chosen, key=_digest)
+
+
+def train_subset(n: int) -> list:
+    """n training examples with the length distribution of the whole training split (as text_set)."""
+    examples = sorted(bundled_examples("train"), key=lambda ex: (len(ex.text), _digest(ex.text)))
+    if n >= len(examples):
+        return bundled_examples("train")
+    step = len(examples) / n
+    return sorted((examples[int((i + 0.5) * step)] for i in range(n)), key=lambda ex: _digest(ex.text))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()

@@ -4,6 +4,10 @@ result on a disjoint test file, next to a char n-gram TF-IDF + logistic regressi
 the same examples (the bundled training split plus the same labels).
 
     python bench/learning_curve.py [--steps 0,100,300,1000] [--mode quick|full] [--json FILE]
+                                   [--starter FOLDER]
+
+--starter starts from an already built starter folder instead of building (or reusing) the cached one
+(bench/fixtures.py: ~30 min on a busy 2-core machine).
 
 Labels come from bench/data/teach_pool.csv (online-comment and diary style, written for this project,
 never used for the starter); the test file is bench/data/out_of_style.csv (never used for any fit).
@@ -83,13 +87,14 @@ def main() -> None:
     ap.add_argument("--pool", type=Path, default=DATA / "teach_pool.csv")
     ap.add_argument("--test", type=Path, default=DATA / "out_of_style.csv")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--starter", type=Path, help="a built starter folder (default: build or reuse the cache)")
     args = ap.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     pool, test = rows(args.pool), rows(args.test)
     assert not {r.text for r in pool} & {r.text for r in test}, "pool and test file share texts"
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        home = make_home(Path(tmp) / "home", starter_folder(), "starter")
+        home = make_home(Path(tmp) / "home", args.starter or starter_folder(), "starter")
         model = paths.models_dir(home) / next(p.name for p in paths.models_dir(home).iterdir())
         added = 0
         for n in steps:

@@ -8,6 +8,7 @@ fast tokenizer made from our SentencePiece model (the Unigram pieces and scores,
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processor
 from transformers import BertForSequenceClassification, PreTrainedTokenizerFast, pipeline
 from transformers.utils import logging as hf_logging
 
+from bench.stats import spread
 from kobert_chat.nlu.inference import Classifier
 from kobert_chat.nlu.tokenizer import CLS_ID, SEP_ID, UNK_ID, KoBertTokenizer
 
@@ -63,34 +65,47 @@ def id_agreement(ours: KoBertTokenizer, theirs: PreTrainedTokenizerFast, texts: 
     return same / len(texts)
 
 
-def _rate(fn, texts: list[str], repeats: int) -> float:
-    fn(texts[:32])  # warm up
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn(texts)
-        best = min(best, time.perf_counter() - t0)
-    return len(texts) / best
+def _seconds(fn, texts: list[str]) -> float:
+    t0 = time.perf_counter()
+    fn(texts)
+    return time.perf_counter() - t0
 
 
-def compare(model_folder: Path, texts: list[str], repeats: int = 3, batch_size: int = 64) -> dict:
+def compare(model_folder: Path, texts: list[str], rounds: int = 3, batch_size: int = 64) -> dict:
+    """Texts per second of ours, the pipeline at batch size 1 and at `batch_size`, each timed once per
+    round over all `texts` (the order of the three rotates between rounds); the ratio of each round is
+    ours over the better pipeline in that round, so a change in the machine's load falls on both."""
     hf_logging.set_verbosity_error()
     logging.getLogger("transformers").setLevel(logging.ERROR)
     ours = Classifier.load(model_folder, device="cpu")
     tok = hf_tokenizer(ours.tokenizer)
     clf = pipeline("text-classification", model=hf_model(ours), tokenizer=tok, device=torch.device("cpu"))
     kwargs = {"truncation": True, "max_length": ours.tokenizer.max_length}
+    tools = {
+        "ours": lambda xs: ours.predict_many(xs, batch_size=batch_size),
+        "pipeline_1": lambda xs: clf(xs, **kwargs),
+        "pipeline_batched": lambda xs: clf(xs, batch_size=batch_size, **kwargs),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in tools}
+    loads = []
     with torch.inference_mode():
-        our_rate = _rate(lambda xs: ours.predict_many(xs, batch_size=batch_size), texts, repeats)
-        pipe_1 = _rate(lambda xs: clf(xs, **kwargs), texts, repeats)
-        pipe_b = _rate(lambda xs: clf(xs, batch_size=batch_size, **kwargs), texts, repeats)
-    best_pipe = max(pipe_1, pipe_b)
+        for fn in tools.values():
+            fn(texts[:32])  # warm up
+        names = list(tools)
+        for r in range(rounds):
+            for name in names[r % 3 :] + names[: r % 3]:
+                rates[name].append(len(texts) / _seconds(tools[name], texts))
+            loads.append(os.getloadavg()[0])
+    ratios = [o / max(p1, pb) for o, p1, pb in zip(*rates.values(), strict=True)]
     return {
-        "ours_texts_per_s": our_rate,
-        "pipeline_texts_per_s": pipe_1,
-        "pipeline_batched_texts_per_s": pipe_b,
-        "ratio": our_rate / best_pipe,
+        "ratio": spread(ratios),
+        "ours_texts_per_s": spread(rates["ours"], 1),
+        "pipeline_texts_per_s": spread(rates["pipeline_1"], 1),
+        "pipeline_batched_texts_per_s": spread(rates["pipeline_batched"], 1),
         "texts": len(texts),
+        "rounds": rounds,
         "batch_size": batch_size,
+        "torch_threads": torch.get_num_threads(),
         "tokenizer_id_agreement": id_agreement(ours.tokenizer, tok, texts),
+        "load": spread(loads, 2),
     }

@@ -18,9 +18,11 @@ from dataclasses import replace
 
 import torch
 from torch import nn
-from transformers import PrinterCallback, Trainer, TrainingArguments
+from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 from transformers.utils import logging as hf_logging
 
+from bench.stats import spread
+from kobert_chat import progress
 from kobert_chat.labels import DEFAULT_HEADS
 from kobert_chat.nlu.examples import Example, stratified_split
 from kobert_chat.nlu.model import HeadsConfig, KoBertClassifier, starter_bert_config
@@ -64,6 +66,20 @@ def _fresh_model(tokenizer: KoBertTokenizer, seed: int) -> KoBertClassifier:
     )
 
 
+class _EpochClock(TrainerCallback):
+    """When each of the Trainer's epochs ended (perf_counter)."""
+
+    def __init__(self) -> None:
+        self.ends: list[float] = []
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        self.ends.append(time.perf_counter())
+
+
+def _durations(t0: float, ends: list[float]) -> list[float]:
+    return [b - a for a, b in zip([t0, *ends[:-1]], ends, strict=True)]
+
+
 def _scores(model, tokenizer, test: list[Example]) -> dict:
     report = evaluate_examples(model, tokenizer, test, torch.device("cpu"))
     return {head: round(rep["macro_f1"], 4) for head, rep in report.items()}
@@ -89,9 +105,16 @@ def compare(
     start = _fresh_model(tokenizer, seed)
 
     ours_model = copy.deepcopy(start)
+    ours_ends: list[float] = []
+
+    def on_event(event) -> None:
+        if isinstance(event, progress.Epoch):
+            ours_ends.append(time.perf_counter())
+
     t0 = time.perf_counter()
-    result = train(ours_model, tokenizer, train_set, config, val_examples=val_set)
+    result = train(ours_model, tokenizer, train_set, config, val_examples=val_set, progress=on_event)
     ours_s = time.perf_counter() - t0
+    ours_epoch_s = _durations(t0, ours_ends)
     ours_epochs = len(result.history)
 
     heads = start.heads_config.heads
@@ -128,9 +151,12 @@ def compare(
             model=_TrainerModel(theirs_model), args=args, train_dataset=rows, data_collator=_collate
         )
         trainer.remove_callback(PrinterCallback)  # its end-of-run dict would clutter the bench table
+        clock = _EpochClock()
+        trainer.add_callback(clock)
         t0 = time.perf_counter()
         trainer.train()
         theirs_s = time.perf_counter() - t0
+        theirs_epoch_s = _durations(t0, clock.ends)
     theirs_model.eval()
 
     ours_rate = len(train_set) * ours_epochs / ours_s
@@ -143,6 +169,11 @@ def compare(
         "ours_samples_per_s": ours_rate,
         "trainer_samples_per_s": theirs_rate,
         "ratio": ours_rate / theirs_rate,
+        # epoch by epoch (the same lines per epoch): the spread of the ratio
+        "epoch_ratio": spread([t / o for o, t in zip(ours_epoch_s, theirs_epoch_s, strict=False)]),
+        "ours_epoch_s": spread(ours_epoch_s, 2),
+        "trainer_epoch_s": spread(theirs_epoch_s, 2),
+        "torch_threads": torch.get_num_threads(),
         "ours_macro_f1": _scores(result.model, tokenizer, test),
         "trainer_macro_f1": _scores(theirs_model, tokenizer, test),
         "ours_config": replace(config).to_dict(),

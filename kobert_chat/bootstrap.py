@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from . import threads
 from .nlu.starter import build_starter, recipe_from_env
 from .progress import Progress, ignore
 from .registry import Registry
@@ -23,8 +24,13 @@ def build_starter_version(
     should_stop: Callable[[], bool] | None = None,
 ) -> ModelVersion:
     """Train the starter into a staging folder and register it (activating it if asked).
-    `should_stop` cancels (TrainingCancelled); nothing is registered and the staging folder goes."""
+    `should_stop` cancels (TrainingCancelled); nothing is registered and the staging folder goes.
+    On the CPU it trains on the free cores (threads.py), re-checked after every epoch; the caller
+    (the chat engine) sets its own thread count again when it loads the model."""
     emit = progress or ignore
+    if device == "cpu":  # the free cores, not torch's one per core: a busy machine made this 20x slower
+        threads.apply_training_threads()
+        emit = threads.rechecking(emit)
     train, test = bundled_examples("train"), bundled_examples("test")
     log.info("building starter model: %d training lines, %d held-out", len(train), len(test))
     with registry.staging() as staging:

@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--progress", choices=["jsonl", "text"], default="text")
     tr.add_argument(
+        "--low-priority",
+        action="store_true",
+        help="train at a lower CPU priority (nice), so a window and chat on this machine stay responsive",
+    )
+    tr.add_argument(
         "--json",
         action="store_true",
         help="print the result as one JSON object (exam scores, the user's cases that flipped, the version)",
@@ -454,6 +459,10 @@ def _train(args) -> int:
             total = f"{event.total / 1e6:.1f}" if event.total else "?"
             print(f"downloading {event.file}: {event.done / 1e6:.1f} of {total} MB", file=sys.stderr)
 
+    if args.low_priority:
+        from .threads import lower_priority
+
+        lower_priority()
     mode = args.mode or ("full" if args.data else "quick")  # see --mode's help
     request = TrainRequest(
         mode=mode,

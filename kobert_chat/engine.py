@@ -53,6 +53,7 @@ CRISIS_TEXT = (
     "109에 전화하면 24시간 언제든 사람이 직접 이야기를 들어 줘요. 위급하면 119에 바로 연락해 주세요."
 )
 LINK_CANDIDATES = 10  # nearest linked examples looked at per message
+QUICK_WAIT_S = 30.0  # longest a turn waits for start_loading's expert before waiting for the full model
 LEVEL_LOOKBACK = 20  # user messages looked back at for the level of a message that has none
 
 
@@ -161,6 +162,7 @@ class ChatEngine:
         # start_loading: its thread, set when it is done, what went wrong, the expert meanwhile
         self._loader: threading.Thread | None = None
         self._loaded = threading.Event()
+        self._quick_tried = threading.Event()  # the loader has tried the expert (it may have none)
         self._load_error: BaseException | None = None
         self._quick: QuickExpert | None = None
         self._model_lock = threading.Lock()  # who sets self.classifier (a load, activate, a reload)
@@ -283,6 +285,7 @@ class ChatEngine:
             if self.needs_starter_build:
                 return False
             self._loaded.clear()
+            self._quick_tried.clear()
             self._load_error = None
             self._loader = threading.Thread(
                 target=self._background_load, args=(on_ready,), name="kobert-chat model", daemon=True
@@ -293,9 +296,12 @@ class ChatEngine:
     def _background_load(self, on_ready: Callable[[BaseException | None], None] | None) -> None:
         error: BaseException | None = None
         try:
-            active = self.registry.active()
-            if active is not None and self.classifier is None:
-                self._quick = QuickExpert.load(Path(active.path), active.id)
+            try:
+                active = self.registry.active()
+                if active is not None and self.classifier is None:
+                    self._quick = QuickExpert.load(Path(active.path), active.id)
+            finally:
+                self._quick_tried.set()
             self._load_now(None, None, background=True)
         except BaseException as e:  # noqa: BLE001 - reported through on_ready and the next turn
             error = self._load_error = e
@@ -463,6 +469,11 @@ class ChatEngine:
         if conversation_id is not None:
             self.store.conversation(conversation_id)  # clear error before any work if it is gone
         classifier: Classifier | QuickExpert | None = self.classifier
+        loader = self._loader
+        if classifier is None and self._quick is None and loader is not None and loader.is_alive():
+            # a message sent the moment the window shows: the expert is a fraction of a second away
+            self._quick_tried.wait(QUICK_WAIT_S)
+            classifier = self.classifier
         if classifier is None:
             classifier = self._quick if self._quick is not None else self._classifier()
         heads = classifier.predict(text)

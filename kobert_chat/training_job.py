@@ -25,7 +25,7 @@ from . import paths, threads
 from .data.formats import LabeledRow, Rejected, read_labeled
 from .errors import InputError, ModelError, TrainingCancelled
 from .nlu import kobert  # light: imports huggingface_hub and torch only when used
-from .progress import Data, Done, Download, Epoch, Event, Progress, Stage, ignore
+from .progress import Data, Done, Download, Progress, Stage, ignore
 from .store import Store
 from .store.label_sets import check_head_name
 
@@ -90,7 +90,7 @@ def run_training(
         device = resolve_device(request.device)
         if device.type == "cpu":  # the free cores, re-checked after every epoch (threads.py)
             threads.apply_training_threads()
-            emit = _rechecking_threads(emit)
+            emit = threads.rechecking(emit)
         # -- torchrun: a no-op for one process; ranks other than 0 train but never write or print ------
         dist = distributed.init(device)
         device = dist.device(device)
@@ -281,17 +281,6 @@ def _base_model(request: TrainRequest, registry: Registry, device, emit: Progres
     check_folder(folder)
     model, tokenizer = load_model(folder, device)
     return None, model, tokenizer, str(folder)
-
-
-def _rechecking_threads(emit: Progress) -> Progress:
-    """`emit`, which also re-chooses the thread count at each epoch's end (other programs come and go)."""
-
-    def wrapped(event: Event) -> None:
-        if isinstance(event, Epoch):
-            threads.apply_training_threads(running=True)
-        emit(event)
-
-    return wrapped
 
 
 def _download_events(emit: Progress) -> kobert.DownloadProgress:

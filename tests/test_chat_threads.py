@@ -26,7 +26,12 @@ def test_engine_on_a_small_model_uses_one_thread(model_home):
 
 
 def test_a_kobert_size_encoder_keeps_the_default_pool(monkeypatch):
+    from kobert_chat import threads
+
     monkeypatch.setattr(inference, "_DEFAULT_THREADS", 2)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    # an idle machine (a busy one: tests/test_perf_chat_threads.py)
+    monkeypatch.setattr(threads, "other_load", lambda: 0.0)
     before = torch.get_num_threads()
     # KoBERT's width and depth (vocabulary kept tiny: only the shape matters here)
     big = KoBertClassifier(

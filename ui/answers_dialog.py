@@ -26,13 +26,26 @@ from kobert_chat.store import Answer
 
 from . import errors
 from .answer_form import KINDS, AnswerForm
-from .answers_model import COLUMNS, EMOTION, ENABLED, INTENT, KIND, TEXT, WEIGHT, AnswersModel
+from .answers_model import (
+    COLUMNS,
+    EMOTION,
+    ENABLED,
+    EXAMPLES,
+    INTENT,
+    KIND,
+    LEVEL,
+    ORIGINS,
+    TEXT,
+    WEIGHT,
+    AnswersModel,
+)
 from .confirm import confirm
 from .worker import Worker
 
 ALL, ANY_EMOTION = "__all__", "__any__"
 FILE_FILTER = "데이터 파일 (*.csv *.tsv *.jsonl);;모든 파일 (*)"
 SHOWN_REJECTS = 8
+EXAMPLES_LOADED = 2000  # linked answers whose sentences the table shows (more: their count, until opened)
 
 
 class AnswersDialog(QDialog):
@@ -52,7 +65,8 @@ class AnswersDialog(QDialog):
         headline = QLabel("챗봇의 답변")
         headline.setObjectName("DialogHeadline")
         hint = QLabel(
-            "챗봇은 메시지의 의도와 감정에 맞는 답변 중 하나를 골라요. 비중이 클수록 더 자주 골라요. 고친 내용은 바로 다음 대답부터 쓰여요."
+            "챗봇은 메시지의 의도와 감정에 맞는 답변 중 하나를 골라요. 비중이 클수록 더 자주 골라요. "
+            "예시 문장이 있는 답변은 그 문장과 비슷한 메시지에 써요. 고친 내용은 바로 다음 대답부터 쓰여요."
         )
         hint.setObjectName("Muted")
         hint.setWordWrap(True)
@@ -63,10 +77,12 @@ class AnswersDialog(QDialog):
         self.emotion_filter = self._filter_combo(
             [(ALL, "모든 감정"), (ANY_EMOTION, "감정 상관없음"), *self.label_names.get("emotion", {}).items()]
         )
+        self.origin_filter = self._filter_combo([(ALL, "모든 출처"), *ORIGINS.items()])
+        self.origin_filter.setToolTip("‘채팅에서 가르침’: 채팅의 ‘이렇게 답해 줘’로 만든 답변이에요")
         self.count_label = QLabel("")
         self.count_label.setObjectName("Muted")
         filters = QHBoxLayout()
-        for combo in (self.kind_filter, self.intent_filter, self.emotion_filter):
+        for combo in (self.kind_filter, self.intent_filter, self.emotion_filter, self.origin_filter):
             filters.addWidget(combo)
         filters.addStretch(1)
         filters.addWidget(self.count_label)
@@ -139,6 +155,8 @@ class AnswersDialog(QDialog):
         for column in (KIND, INTENT, EMOTION):
             self.table.setColumnWidth(column, widest + 34)
         self.table.setColumnWidth(ENABLED, fm.horizontalAdvance(COLUMNS[ENABLED]) + 40)
+        self.table.setColumnWidth(LEVEL, fm.horizontalAdvance("존댓말") + 34)
+        self.table.setColumnWidth(EXAMPLES, fm.horizontalAdvance("가" * 12) + 24)
         self.table.setColumnWidth(WEIGHT, fm.horizontalAdvance("100.0") + 34)
         rows = self.table.verticalHeader()
         rows.hide()
@@ -153,29 +171,33 @@ class AnswersDialog(QDialog):
 
     def reload(self) -> None:
         engine = self.engine
-        self._worker.run(
-            lambda: engine.answers(enabled_only=False),
-            self._loaded,
-            owner=self,
-        )
+
+        def load() -> tuple[list[Answer], dict[int, list[str]]]:
+            answers = engine.answers(enabled_only=False)
+            linked = [a for a in answers if a.links][:EXAMPLES_LOADED]
+            return answers, {a.id: [link.text for link in engine.answer_links(a.id)] for a in linked}
+
+        self._worker.run(load, lambda result: self._loaded(*result), owner=self)
 
     def is_loading(self) -> bool:
         return self._worker.busy(self)
 
-    def _loaded(self, answers: list[Answer]) -> None:
+    def _loaded(self, answers: list[Answer], examples: dict[int, list[str]] | None = None) -> None:
         keep = self.selected_answer()
-        self.model.set_answers(answers)
+        self.model.set_answers(answers, examples)
         self._apply_filter(keep)
 
     def _apply_filter(self, keep: int | None = None) -> None:
         keep = keep if keep is not None else self.selected_answer()
-        kind, intent, emotion = (
-            c.currentData() for c in (self.kind_filter, self.intent_filter, self.emotion_filter)
+        kind, intent, emotion, origin = (
+            c.currentData()
+            for c in (self.kind_filter, self.intent_filter, self.emotion_filter, self.origin_filter)
         )
 
         def accept(a: Answer) -> bool:
             return (
                 (kind == ALL or a.kind == kind)
+                and (origin == ALL or a.origin == origin)
                 and (intent == ALL or a.intent == intent)
                 and (emotion == ALL or (emotion == ANY_EMOTION and a.emotion is None) or a.emotion == emotion)
             )
@@ -214,6 +236,11 @@ class AnswersDialog(QDialog):
         self.form.submitted.connect(lambda values, a=answer: self.save(a.id if a else None, values))
         self.form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.form.open()
+        if answer is not None and answer.links:
+            engine, form = self.engine, self.form
+            self._worker.run(
+                lambda: [link.text for link in engine.answer_links(answer.id)], form.set_examples, owner=form
+            )
         return self.form
 
     def edit_selected(self) -> None:
@@ -226,6 +253,8 @@ class AnswersDialog(QDialog):
         """Store the form's values; the table then changes that one row (or gains one)."""
         engine = self.engine
 
+        level = {"level": values["level"]} if "level" in values else {}
+
         def write() -> Answer:
             if answer_id is None:
                 new_id = engine.add_answer(
@@ -235,9 +264,9 @@ class AnswersDialog(QDialog):
                     kind=values["kind"],
                     weight=values["weight"],
                     enabled=values["enabled"],
+                    **level,
                 )
-                # read back as stored (worker thread: the GUI never waits for this list)
-                return next(a for a in engine.answers(enabled_only=False) if a.id == new_id)
+                return engine.answer(new_id)  # read back as stored
             return engine.update_answer(
                 answer_id,
                 text=values["text"],
@@ -245,6 +274,7 @@ class AnswersDialog(QDialog):
                 emotion=values["emotion"],
                 weight=values["weight"],
                 enabled=values["enabled"],
+                **level,
             )
 
         self._worker.run(write, self._saved, owner=self)
@@ -308,6 +338,11 @@ class AnswersDialog(QDialog):
 
     def _imported(self, path: Path, result) -> None:
         lines = [f"문장 {result.utterances}개와 답변 {result.answers}개를 가져왔어요."]
+        if result.pairs:
+            lines = [
+                f"질문과 답 {result.pairs}쌍을 가져왔어요 (새 답변 {result.pair_answers}개). 질문과 비슷한 "
+                "메시지에는 그 답을 써요."
+            ] + ([lines[0]] if result.utterances or result.answers else [])
         if result.duplicates:
             lines.append(f"이미 있는 {result.duplicates}개는 건너뛰었어요.")
         if result.rejected:

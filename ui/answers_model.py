@@ -22,12 +22,21 @@ from kobert_chat.store import Answer
 from .answer_form import KINDS
 from .fonts import renderable
 
-COLUMNS = ("사용", "종류", "의도", "감정", "답변", "비중")
-ENABLED, KIND, INTENT, EMOTION, TEXT, WEIGHT = range(len(COLUMNS))
+COLUMNS = ("사용", "종류", "의도", "감정", "말투", "답변", "예시 문장", "비중")
+ENABLED, KIND, INTENT, EMOTION, LEVEL, TEXT, EXAMPLES, WEIGHT = range(len(COLUMNS))
 HEADER_TIPS = {
     ENABLED: "체크를 풀면 이 답변을 쓰지 않아요",
     KIND: "‘모를 때’는 챗봇이 잘 모르겠을 때, ‘위기 대응’은 위험한 말을 들었을 때 쓰는 답변이에요",
+    LEVEL: "챗봇은 상대의 말투(존댓말/반말)에 맞는 답변을 먼저 골라요. ‘—’는 어느 쪽에나 어울리는 답변이에요",
+    EXAMPLES: "이 문장과 비슷한 메시지에는 이 답변을 그대로 써요 (가져온 질문, 채팅에서 가르친 메시지)",
     WEIGHT: "같은 상황에 맞는 답변이 여럿이면 비중이 클수록 더 자주 골라요",
+}
+LEVEL_NAMES = {"polite": "존댓말", "casual": "반말"}
+ORIGINS = {
+    "bundled": "기본 답변",
+    "user": "직접 추가",
+    "import": "가져온 질문·답",
+    "taught": "채팅에서 가르침",
 }
 Index = QModelIndex | QPersistentModelIndex
 Role = Qt.ItemDataRole
@@ -58,10 +67,12 @@ class AnswersModel(QAbstractTableModel):
         self._accept: Callable[[Answer], bool] = lambda _a: True
         self._wanted: dict[int, bool] = {}  # 사용 ticked but not yet stored: shown as ticked meanwhile
         self._texts: dict[int, tuple[str, ...]] = {}  # answer id -> its cells' text, made when first painted
+        self._examples: dict[int, list[str]] = {}  # answer id -> its linked example sentences (when any)
 
     # -- whole-table changes (loading, filtering): rare, not on the save/toggle path ------------------
-    def set_answers(self, answers: list[Answer]) -> None:
+    def set_answers(self, answers: list[Answer], examples: dict[int, list[str]] | None = None) -> None:
         self.beginResetModel()
+        self._examples = dict(examples or {})
         self._all = list(answers)
         self._order = {a.id: i for i, a in enumerate(self._all)}
         self._wanted.clear()
@@ -84,8 +95,11 @@ class AnswersModel(QAbstractTableModel):
             self._row_of[self._rows[row].id] = row
 
     # -- one-answer changes -----------------------------------------------------------------------
-    def upsert(self, answer: Answer) -> None:
-        """A stored answer (new or changed): update, insert or drop its one row."""
+    def upsert(self, answer: Answer, examples: list[str] | None = None) -> None:
+        """A stored answer (new or changed): update, insert or drop its one row. `examples`: its linked
+        sentences as stored now (None: unchanged)."""
+        if examples is not None:
+            self._examples[answer.id] = examples
         self._wanted.pop(answer.id, None)
         self._texts.pop(answer.id, None)
         position = self._order.get(answer.id)
@@ -147,6 +161,9 @@ class AnswersModel(QAbstractTableModel):
     def row_of(self, answer_id: int) -> int:
         return self._row_of.get(answer_id, -1)
 
+    def examples(self, answer_id: int) -> list[str]:
+        return self._examples.get(answer_id, [])
+
     def shown_enabled(self, answer: Answer) -> bool:
         return self._wanted.get(answer.id, answer.enabled)
 
@@ -191,7 +208,12 @@ class AnswersModel(QAbstractTableModel):
                 return None
             return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
         if role == Role.ToolTipRole:
-            return answer.text if column == TEXT else HEADER_TIPS.get(column)
+            if column == TEXT:
+                return answer.text
+            if column == EXAMPLES and answer.links:
+                shown = "\n".join(f"· {e}" for e in self.examples(answer.id)[:10])
+                return f"{ORIGINS.get(answer.origin, answer.origin)} · 예시 문장 {answer.links}개\n{shown}".strip()
+            return HEADER_TIPS.get(column)
         if role == Role.TextAlignmentRole:
             return (
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter) if column == WEIGHT else None
@@ -220,8 +242,17 @@ class AnswersModel(QAbstractTableModel):
         if column == EMOTION:
             names = self.label_names.get("emotion", {})
             return names.get(answer.emotion, answer.emotion) if answer.emotion else "상관없음"
+        if column == LEVEL:
+            return LEVEL_NAMES.get(answer.level or "", "—")
         if column == TEXT:
             return renderable(" ".join(answer.text.split()))
+        if column == EXAMPLES:
+            if not answer.links:
+                return ""
+            examples = self.examples(answer.id)
+            first = renderable(" ".join(examples[0].split())) if examples else f"{answer.links}개"
+            more = f" 외 {answer.links - 1}개" if examples and answer.links > 1 else ""
+            return f"“{first}”{more}" if examples else first
         if column == WEIGHT:
             return f"{answer.weight:g}"
         return ""

@@ -144,7 +144,15 @@ def _arm_screenshot(app: QApplication, window: MainWindow, path: Path, result: d
         else:
             finish(0, f"screenshot saved to {path}")
 
-    window.ready.connect(lambda: QTimer.singleShot(PAINT_SETTLE_MS, grab))
+    waiting = {"ready", "model"}  # the chat shown and the full model in (the status bar says which)
+
+    def arrived(what: str) -> None:
+        waiting.discard(what)
+        if not waiting:
+            QTimer.singleShot(PAINT_SETTLE_MS, grab)
+
+    window.ready.connect(lambda: arrived("ready"))
+    window.model_loaded.connect(lambda: arrived("model"))
     window.startup_failed.connect(
         lambda why: finish(1, f"error: screenshot failed: {why} (log: {errors.log_file()})")
     )

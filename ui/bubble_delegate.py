@@ -1,6 +1,7 @@
-"""Paints one chat message: a bubble (user right, bot left), its time, and under user messages the
-intent and emotion badges. `geometry()` is the single source of where things are, so painting,
-row heights and badge clicks always agree.
+"""Paints one chat message: a bubble (user right, bot left), its time, under user messages the
+intent and emotion badges, and under bot messages how the answer was found (path badges), the
+clarifying question's choices, and the "이렇게 답해 줘" / "이 답변 그만" actions. `geometry()` is the
+single source of where things are, so painting, row heights and clicks always agree.
 """
 
 from __future__ import annotations
@@ -28,7 +29,21 @@ BADGE_H, BADGE_TOP, BADGE_GAP, BADGE_PAD = 22, 6, 6, 9
 CHECK_W, CARET_W = 13, 11
 MAX_BUBBLE = 560
 HEAD_ORDER = ("intent", "emotion")
-LINE_BREAK = "\u2028"  # QTextLayout breaks lines only at U+2028; a typed "\n" would be drawn as nothing
+LINE_BREAK = "\u2028"
+ROW_GAP = 4  # between wrapped rows of bot items
+TEACH_TEXT, STOP_TEXT = "이렇게 답해 줘", "이 답변 그만"
+# Plain words for how an answer was found (ChatEngine's bot message details "path"); pool: no badge
+PATH_BADGES = {
+    "linked": "예시 답변",
+    "clarify": "헷갈려서 물어봄",
+    "fallback": "잘 모르겠음",
+    "crisis": "도움 안내",
+}
+TAUGHT_BADGE = "가르쳐 준 답"
+LEVEL_NAMES = {
+    "polite": "존댓말",
+    "casual": "반말",
+}  # QTextLayout breaks lines only at U+2028; a typed "\n" would be drawn as nothing
 
 
 def bubble_text(text: str) -> str:
@@ -48,6 +63,47 @@ class Badge:
 
 
 @dataclass
+class BotItem:
+    """Something under a bot bubble: a path badge, a clarify choice, or an action."""
+
+    kind: str  # "path" | "choice" | "teach" | "stop"
+    rect: QRect
+    text: str
+    value: str = ""  # the intent of a choice; the path of a path badge
+    state: str = ""  # choices: "open" | "chosen" | "other"
+
+
+def path_tooltip(message: Message) -> str:
+    """The longer story behind a bot bubble's badges, in plain words (level included)."""
+    details = message.details
+    path = details.get("path")
+    lines = []
+    if path == "linked":
+        link = details.get("link") or {}
+        similar = round(float(link.get("similarity", 0.0)) * 100)
+        taught = link.get("source") == "taught"
+        lines.append(
+            f"{'가르쳐 준' if taught else '예시'} 문장 “{link.get('example', '')}”과(와) {similar}% 비슷해서 "
+            "그 문장에 딸린 답을 골랐어요."
+        )
+    elif path == "clarify":
+        lines.append("무슨 얘기인지 헷갈려서 되물었어요. 아래에서 골라 주면 그 얘기로 대답해요.")
+    elif path == "fallback":
+        lines.append("무슨 얘기인지 확신이 없어서 넘겨짚지 않고 잘 모르겠다고 했어요.")
+    elif path == "crisis":
+        lines.append("위험한 말이 들려서 언제나 같은 도움 안내로 답했어요.")
+    elif path == "pool":
+        lines.append("메시지의 의도와 감정에 맞는 답변 중에서 골랐어요.")
+    level = LEVEL_NAMES.get(details.get("level") or "")
+    if level:
+        user_level = LEVEL_NAMES.get(details.get("user_level") or "")
+        lines.append(f"말투: {level}" + (f" (내 메시지가 {user_level}이라서)" if user_level == level else ""))
+    if details.get("classifier") == "expert":
+        lines.append("모델을 불러오는 동안이라 빠른 방식으로 알아듣고 대답했어요.")
+    return "\n".join(lines)
+
+
+@dataclass
 class RowGeometry:
     height: int
     bubble: QRect
@@ -57,6 +113,7 @@ class RowGeometry:
     day: QRect | None = None
     avatar: QRect | None = None
     badges: list[Badge] = field(default_factory=list)
+    items: list[BotItem] = field(default_factory=list)  # bot messages: under the bubble
 
 
 class BubbleDelegate(QStyledItemDelegate):
@@ -148,9 +205,50 @@ class BubbleDelegate(QStyledItemDelegate):
         badges = self._badges(message, bubble, bottom + BADGE_TOP, QFontMetrics(badge_font)) if user else []
         if badges:
             bottom += BADGE_TOP + BADGE_H
+        items: list[BotItem] = []
+        if not user:
+            right = rect.right() - SIDE
+            items = self._bot_items(
+                message, bubble.left(), right, bottom + BADGE_TOP, QFontMetrics(badge_font)
+            )
+            if items:
+                bottom = max(i.rect.bottom() for i in items) + 1
         return RowGeometry(
-            bottom + GAP - rect.top(), bubble, origin, time, max_text, day_rect, avatar, badges
+            bottom + GAP - rect.top(), bubble, origin, time, max_text, day_rect, avatar, badges, items
         )
+
+    def _bot_items(
+        self, message: Message, left: int, right: int, top: int, fm: QFontMetrics
+    ) -> list[BotItem]:
+        """Laid out left to right under the bot bubble, wrapping to a new row when the window is narrow."""
+        details = message.details
+        path = details.get("path")
+        wanted: list[tuple[str, str, str, str]] = []  # kind, text, value, state
+        asked = details.get("clarify")
+        if isinstance(asked, dict):
+            names = self.label_names.get("intent", {})
+            chosen = asked.get("chosen")
+            for intent in asked.get("options", []):
+                state = "open" if chosen is None else ("chosen" if intent == chosen else "other")
+                wanted.append(("choice", names.get(intent, intent), intent, state))
+        badge = PATH_BADGES.get(path or "")
+        if path == "linked" and (details.get("link") or {}).get("source") == "taught":
+            badge = TAUGHT_BADGE
+        if badge:
+            wanted.append(("path", badge, path or "", ""))
+        if message.id > 0 and path not in ("clarify", "crisis"):
+            wanted.append(("teach", TEACH_TEXT, "", ""))
+            if message.answer_id is not None:
+                wanted.append(("stop", STOP_TEXT, "", ""))
+        items: list[BotItem] = []
+        x, y = left, top
+        for kind, text, value, state in wanted:
+            w = fm.horizontalAdvance(text) + 2 * BADGE_PAD + (6 if kind == "choice" else 0)
+            if x > left and x + w > right:
+                x, y = left, y + BADGE_H + ROW_GAP
+            items.append(BotItem(kind, QRect(x, y, w, BADGE_H), text, value, state))
+            x += w + BADGE_GAP
+        return items
 
     def _badges(self, message: Message, bubble: QRect, top: int, fm: QFontMetrics) -> list[Badge]:
         badges: list[Badge] = []
@@ -197,9 +295,32 @@ class BubbleDelegate(QStyledItemDelegate):
         message = index.data(MessageRole)
         return self.geometry(rect, message, index.data(DayRole) or "").badges if message else []
 
+    def items_for(self, rect: QRect, index: QModelIndex) -> list[BotItem]:
+        message = index.data(MessageRole)
+        return self.geometry(rect, message, index.data(DayRole) or "").items if message else []
+
+    def item_at(self, rect: QRect, index: QModelIndex, pos) -> BotItem | None:
+        for item in self.items_for(rect, index):
+            if item.rect.adjusted(-2, -2, 2, 2).contains(pos):
+                return item
+        return None
+
     def bubble_rect(self, rect: QRect, index: QModelIndex) -> QRect:
         message = index.data(MessageRole)
         return self.geometry(rect, message, index.data(DayRole) or "").bubble if message else rect
+
+    def _items_key(self, message: Message) -> tuple | None:
+        """What the height of a bot message's item rows depends on (besides the width)."""
+        if message.role == "user":
+            return None
+        asked = message.details.get("clarify")
+        options = tuple(asked.get("options", ())) if isinstance(asked, dict) else ()
+        link = message.details.get("link") or {}
+        return (message.details.get("path"), options, link.get("source"), message.answer_id is not None)
+
+    def forget_heights(self) -> None:
+        """Label names changed: the clarify choices (their widths, so maybe their wrapping) may too."""
+        self._heights.clear()
 
     # -- Qt delegate API -------------------------------------------------------------------------
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
@@ -217,6 +338,7 @@ class BubbleDelegate(QStyledItemDelegate):
             width,
             bool(day),
             bool(message.predictions),
+            self._items_key(message),
         )
         height = self._heights.get(key)
         if height is None:
@@ -261,7 +383,50 @@ class BubbleDelegate(QStyledItemDelegate):
         painter.drawText(g.time, int(align | Qt.AlignmentFlag.AlignBottom), self._time_text(message))
         for badge in g.badges:
             self._paint_badge(painter, badge, badge_font, c)
+        if g.items:
+            model = index.model()
+            last = index.row() == model.rowCount() - 1
+            hovered = bool(
+                option.state & (QStyle.StateFlag.State_MouseOver | QStyle.StateFlag.State_Selected)
+            )
+            for item in g.items:
+                if item.kind in ("teach", "stop") and not (hovered or last):
+                    continue  # actions show on the reply the mouse is over (and always on the newest one)
+                self._paint_item(painter, item, badge_font, c)
         painter.restore()
+
+    def _paint_item(self, painter: QPainter, item: BotItem, font: QFont, c: theme.Colors) -> None:
+        r = QRectF(item.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        accent = QColor(c.accent)
+        if item.kind == "choice":
+            if item.state == "open":
+                bg, fg, border = theme.mix(accent, c.chat_bg, 0.88), accent, accent
+            elif item.state == "chosen":
+                bg, fg, border = accent, QColor(c.accent_text), accent
+            else:
+                bg, fg, border = QColor(c.chat_bg), QColor(c.muted), theme.mix(c.muted, c.chat_bg, 0.6)
+        elif item.kind == "path":
+            bg, fg, border = (
+                theme.mix(c.muted, c.chat_bg, 0.85),
+                QColor(c.muted),
+                theme.mix(c.muted, c.chat_bg, 0.7),
+            )
+        else:  # actions: quiet text links
+            bg, fg, border = (
+                QColor(Qt.GlobalColor.transparent),
+                QColor(c.muted),
+                QColor(Qt.GlobalColor.transparent),
+            )
+        painter.setBrush(bg)
+        painter.setPen(QPen(border, 1.2 if item.kind == "choice" else 1))
+        painter.drawRoundedRect(r, BADGE_H / 2, BADGE_H / 2)
+        painter.setFont(font)
+        painter.setPen(fg)
+        if item.kind in ("teach", "stop"):
+            f = QFont(font)
+            f.setUnderline(True)
+            painter.setFont(f)
+        painter.drawText(r, int(Qt.AlignmentFlag.AlignCenter), item.text)
 
     # -- painting pieces -------------------------------------------------------------------------
     @staticmethod

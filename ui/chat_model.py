@@ -215,6 +215,17 @@ class ChatModel(QAbstractListModel):
         self._cid = cid
         self._rows = [replace(m, conversation_id=cid) for m in self._rows]
 
+    def append_message(self, message: Message) -> None:
+        """A message the engine stored in this conversation outside a send (a clarified answer)."""
+        if message.conversation_id != self._cid or self.row_of(message.id) >= 0:
+            return
+        row = len(self._rows)
+        while row > 0 and self._rows[row - 1].id < 0:  # messages still being sent stay below it
+            row -= 1
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.insert(row, message)
+        self.endInsertRows()
+
     def replace_message(self, message: Message) -> None:
         """A label changed: repaint that message if it is loaded."""
         row = self.row_of(message.id)

@@ -1,7 +1,9 @@
 """The middle of the window: header with the toolbar, the message list, the composer.
 
 Sending and labeling go through the worker; the list shows the user's message at once and the
-reply when the engine has it, so the input stays usable while the model thinks.
+reply when the engine has it, so the input stays usable while the model thinks (or loads). On bot
+bubbles: a clarify choice answers through the engine, "이렇게 답해 줘" opens TeachAnswerDialog, "이 답변
+그만" stops the answer; the last two say so in the notice bar with a 되돌리기 (undo).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from .chat_model import ChatModel
 from .chat_view import ChatView
 from .composer import Composer
 from .fonts import renderable
-from .notice_bar import NoticeBar
+from .teach_answer_dialog import TeachAnswerDialog
 from .toolbar import OverflowToolbar
+from .undo_notice import UndoNoticeBar
 from .worker import Worker
 
 BUSY_NOTICE = "다른 프로그램이 대화 기록을 쓰고 있어서 보내지 못했어요. 쓴 메시지는 그대로 두었으니 잠시 뒤 다시 보내 주세요."
 SEND_FAILED = "메시지를 보내지 못했어요. 쓴 메시지는 그대로 두었어요."
+TAUGHT_NOTICE = "가르쳐 준 답을 저장했어요. 같은 말(비슷한 말도)에는 이제 이렇게 대답해요."
+STOPPED_NOTICE = "이 답변은 이제 쓰지 않아요."
+UNDONE_NOTICE = "되돌렸어요."
 
 
 class ElidedLabel(QLabel):
@@ -46,6 +52,7 @@ class ElidedLabel(QLabel):
 class ChatPanel(QWidget):
     replied = Signal(int)  # conversation id: a turn was stored (the sidebar re-sorts)
     labels_changed = Signal()
+    answers_changed = Signal()  # an answer was taught, stopped or restored from a bubble
 
     def __init__(self, worker: Worker, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +88,11 @@ class ChatPanel(QWidget):
         self.view = ChatView(self.model)
         self.view.label_chosen.connect(self.set_label)
         self.view.confirm_chosen.connect(self.confirm_label)
+        self.view.clarify_chosen.connect(self.answer_clarification)
+        self.view.teach_requested.connect(self.open_teach)
+        self.view.stop_requested.connect(self.stop_answer)
+        self.teach_dialog: TeachAnswerDialog | None = None
+        self._asked: set[int] = set()  # clarifying questions whose pick is on its way
         self.composer = Composer()
         self.composer.submitted.connect(self.send)
         self.composer.setEnabled(False)  # until the engine is ready
@@ -101,7 +113,7 @@ class ChatPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.notice = NoticeBar()
+        self.notice = UndoNoticeBar()
         layout.addWidget(header)
         layout.addWidget(self.notice)
         layout.addWidget(self.view, 1)
@@ -205,3 +217,85 @@ class ChatPanel(QWidget):
     def update_message(self, message: Message) -> None:
         """A message labeled elsewhere (the inbox): repaint it if it is on screen."""
         self.model.replace_message(message)
+
+    # -- bot bubbles: clarify choices, teach, stop ----------------------------------------------
+    def answer_clarification(self, question_id: int, intent: str) -> None:
+        """A clarify choice: the engine labels the user's message and answers for that intent."""
+        if self.engine is None or question_id in self._asked:
+            return
+        self._asked.add(question_id)
+        engine = self.engine
+
+        def done(clarified) -> None:
+            self.model.replace_message(clarified.user)
+            self.model.replace_message(clarified.question)
+            self.model.append_message(clarified.bot)
+            self.view.scroll_to_end()
+            self.labels_changed.emit()
+            self.replied.emit(clarified.bot.conversation_id)
+
+        self._worker.run(
+            lambda: engine.answer_clarification(question_id, intent),
+            done,
+            owner=self,
+            on_finished=lambda _ok: self._asked.discard(question_id),
+        )
+
+    def open_teach(self, bot_message_id: int) -> None:
+        """ "이렇게 답해 줘": find the message this reply answered, then edit the answer for it."""
+        if self.engine is None:
+            return
+        engine = self.engine
+        row = self.model.row_of(bot_message_id)
+        bot = self.model.message_at(row)
+        if bot is None:
+            return
+        self._worker.run(
+            lambda: engine.taught_for(bot_message_id), lambda user: self._show_teach(user, bot), owner=self
+        )
+
+    def _show_teach(self, user: Message, bot: Message) -> None:
+        dialog = TeachAnswerDialog(user.text, bot.text, self)
+        dialog.submitted.connect(lambda text: self._teach(user.id, text))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.teach_dialog = dialog
+        dialog.open()
+
+    def _teach(self, user_message_id: int, text: str) -> None:
+        engine = self.engine
+
+        def done(answer) -> None:
+            self._undoable(TAUGHT_NOTICE, lambda: engine.delete_answer(answer.id), answer.text)
+            self.answers_changed.emit()
+
+        self._worker.run(lambda: engine.teach_answer(user_message_id, text), done, owner=self)
+
+    def stop_answer(self, bot_message_id: int) -> None:
+        """ "이 답변 그만": the answer this bubble showed is not given again (undo: 되돌리기, or 사용)."""
+        bot = self.model.message_at(self.model.row_of(bot_message_id))
+        if self.engine is None or bot is None or bot.answer_id is None:
+            return
+        engine, answer_id = self.engine, bot.answer_id
+
+        def done(answer) -> None:
+            self._undoable(
+                STOPPED_NOTICE,
+                lambda: engine.update_answer(answer_id, enabled=True),
+                f"“{answer.text}” — 답변 창에서 ‘사용’을 다시 체크해도 돼요.",
+            )
+            self.answers_changed.emit()
+
+        self._worker.run(lambda: engine.stop_answer(answer_id), done, owner=self)
+
+    def _undoable(self, text: str, undo, details: str) -> None:
+        """Say what happened in the notice bar, with 되돌리기 running `undo` on the worker."""
+
+        def run_undo() -> None:
+            def undone(_result) -> None:
+                self.notice.show_notice(UNDONE_NOTICE)
+                self.answers_changed.emit()
+
+            self._worker.run(undo, undone, owner=self)
+
+        self.notice.show_notice(text, details)
+        self.notice.set_action("되돌리기", run_undo)

@@ -1,4 +1,5 @@
-"""The message list: bottom-anchored scrolling, paging upwards, badge menus, keyboard and copy."""
+"""The message list: bottom-anchored scrolling, paging upwards, badge menus, keyboard and copy, and on
+bot bubbles the clarify choices and the "이렇게 답해 줘" / "이 답변 그만" actions (click or context menu)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QToolTip
 from kobert_chat.labels import HEAD_DISPLAY
 
 from . import theme
-from .bubble_delegate import Badge, BubbleDelegate
+from .bubble_delegate import STOP_TEXT, TEACH_TEXT, Badge, BotItem, BubbleDelegate, path_tooltip
 from .chat_model import ChatModel, MessageRole
 
 CONFIRM_TEXT = "맞아요 (확인)"
@@ -19,6 +20,9 @@ HEAD_KEYS = {Qt.Key.Key_I: "intent", Qt.Key.Key_E: "emotion"}
 class ChatView(QListView):
     label_chosen = Signal(int, str, str)  # message id, head, label id
     confirm_chosen = Signal(int, str)  # message id, head
+    clarify_chosen = Signal(int, str)  # the clarifying question's message id, the intent picked
+    teach_requested = Signal(int)  # bot message id: "이렇게 답해 줘"
+    stop_requested = Signal(int)  # bot message id: "이 답변 그만" (its answer is not given again)
 
     def __init__(self, model: ChatModel, parent=None) -> None:
         super().__init__(parent)
@@ -53,6 +57,7 @@ class ChatView(QListView):
 
     def set_label_names(self, names: dict[str, dict[str, str]]) -> None:
         self.bubbles.label_names = names
+        self.bubbles.forget_heights()
         self.scheduleDelayedItemsLayout()
         self.viewport().update()
 
@@ -145,6 +150,26 @@ class ChatView(QListView):
         self._popup(menu, self.viewport().mapToGlobal(anchor))
         return menu
 
+    def bot_items(self, index: QModelIndex) -> list[BotItem]:
+        """What is under a bot bubble (path badges, clarify choices, actions), where it is drawn."""
+        return self.bubbles.items_for(self.visualRect(index), index)
+
+    def activate_item(self, index: QModelIndex, item: BotItem) -> bool:
+        """A click on something under a bot bubble; False when it does nothing (a badge, a past choice)."""
+        message = index.data(MessageRole)
+        if message is None or message.id < 0:
+            return False
+        if item.kind == "choice" and item.state == "open":
+            self.clarify_chosen.emit(message.id, item.value)
+            return True
+        if item.kind == "teach":
+            self.teach_requested.emit(message.id)
+            return True
+        if item.kind == "stop" and message.answer_id is not None:
+            self.stop_requested.emit(message.id)
+            return True
+        return False
+
     def _popup(self, menu: QMenu, pos: QPoint) -> None:
         if self.open_menu is not None and self.open_menu is not menu:
             self.open_menu.deleteLater()
@@ -175,6 +200,25 @@ class ChatView(QListView):
                 menu.addMenu(sub)
         if message is not None and message.role == "user" and message.predictions:
             menu.insertSeparator(menu.actions()[1])
+        if message is not None and message.role == "bot" and message.id > 0:
+            path = message.details.get("path")
+            asked = message.details.get("clarify")
+            if isinstance(asked, dict) and asked.get("chosen") is None:  # the choices, from the keyboard too
+                menu.addSeparator()
+                names = self.bubbles.label_names.get("intent", {})
+                for intent in asked.get("options", []):
+                    choice = menu.addAction(f"‘{names.get(intent, intent)}’ 얘기예요")
+                    choice.triggered.connect(
+                        lambda _checked=False, i=intent: self.clarify_chosen.emit(message.id, i)
+                    )
+            if path not in ("clarify", "crisis"):
+                menu.addSeparator()
+                teach = menu.addAction(f"{TEACH_TEXT}…")
+                teach.setToolTip("이 메시지에 챗봇이 다음부터 할 말을 직접 적어요")
+                teach.triggered.connect(lambda: self.teach_requested.emit(message.id))
+                if message.answer_id is not None:
+                    stop = menu.addAction(STOP_TEXT)
+                    stop.triggered.connect(lambda: self.stop_requested.emit(message.id))
         anchor = pos if pos is not None else self.bubbles.bubble_rect(self.visualRect(index), index).center()
         self._popup(menu, self.viewport().mapToGlobal(anchor))
         return menu
@@ -193,11 +237,27 @@ class ChatView(QListView):
                 self.setCurrentIndex(index)
                 self.open_label_menu(index, badge.head)
                 return
+            item = self._item_under(event.position().toPoint())[1]
+            if item is not None and self.activate_item(index, item):
+                return
         super().mousePressEvent(event)
 
+    def _item_under(self, pos: QPoint) -> tuple[QModelIndex, BotItem | None]:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return index, None
+        return index, self.bubbles.item_at(self.visualRect(index), index, pos)
+
     def mouseMoveEvent(self, event) -> None:
-        _index, badge = self._badge_under(event.position().toPoint())
-        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor if badge else Qt.CursorShape.ArrowCursor)
+        pos = event.position().toPoint()
+        _index, badge = self._badge_under(pos)
+        item = None if badge else self._item_under(pos)[1]
+        clickable = badge is not None or (
+            item is not None and (item.kind in ("teach", "stop") or item.state == "open")
+        )
+        self.viewport().setCursor(
+            Qt.CursorShape.PointingHandCursor if clickable else Qt.CursorShape.ArrowCursor
+        )
         super().mouseMoveEvent(event)
 
     def viewportEvent(self, event: QEvent) -> bool:
@@ -212,7 +272,26 @@ class ChatView(QListView):
                 }[badge.state]
                 QToolTip.showText(event.globalPos(), f"{what}: {badge.text}\n{state}", self.viewport())
                 return True
+            index, item = self._item_under(event.pos())
+            tip = self.item_tooltip(index, item) if item is not None else ""
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self.viewport())
+                return True
         return super().viewportEvent(event)
+
+    def item_tooltip(self, index: QModelIndex, item: BotItem) -> str:
+        message = index.data(MessageRole)
+        if message is None:
+            return ""
+        if item.kind == "path":
+            return path_tooltip(message)
+        if item.kind == "choice":
+            if item.state == "open":
+                return f"‘{item.text}’ 얘기라고 알려 주면 그 얘기로 대답하고, 내 메시지에 이 라벨을 달아요"
+            return "이미 고른 질문이에요"
+        if item.kind == "teach":
+            return "다음부터 같은 말에 챗봇이 할 대답을 직접 적어요. 다시 학습하지 않아도 바로 쓰여요."
+        return "이 답변을 다시 쓰지 않아요. 답변 창에서 ‘사용’을 다시 체크하면 되돌릴 수 있어요."
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):

@@ -39,6 +39,11 @@ MODEL_FALLBACK_NOTICE = (
     "모델 창에서 다른 모델을 고르거나 다시 학습할 수 있어요."
 )
 
+CLOSE_WAIT_S = 30
+LOADING_STATUS = "모델을 불러오는 중…"
+LOADING_TIP = "불러오는 동안에도 대화할 수 있어요. 그동안은 빠른 방식으로 대답해요."
+MODEL_LOAD_FAILED = "모델을 불러오지 못했어요. 메시지를 보내면 다시 불러와 봐요."
+
 
 def model_status(engine) -> tuple[str, str | None, str]:
     """(name for the status bar, version id, device) of the model answering now; on the worker thread."""
@@ -50,6 +55,8 @@ def model_status(engine) -> tuple[str, str | None, str]:
 class MainWindow(QMainWindow):
     ready = Signal()  # engine open, conversation list and current chat shown (screenshots wait for this)
     startup_failed = Signal(str)
+    # the full model is in (or could not be loaded); before it, its quick expert answers
+    model_loaded = Signal()
 
     def __init__(self, device: str | None = None) -> None:
         super().__init__()
@@ -106,6 +113,7 @@ class MainWindow(QMainWindow):
         self.chat.new_button.clicked.connect(self.new_chat)
         self.chat.replied.connect(self._replied)
         self.chat.labels_changed.connect(self.refresh_label_count)
+        self.chat.answers_changed.connect(self._answers_changed)
         self.chat.model.loaded.connect(self._check_ready)
 
     def _make_actions(self) -> None:
@@ -186,12 +194,20 @@ class MainWindow(QMainWindow):
         stop = self._stop_build
 
         def open_engine():
-            from kobert_chat.engine import ChatEngine  # imports torch: keep that off the GUI thread too
+            from kobert_chat.engine import ChatEngine
 
-            try:
-                engine = ChatEngine.open(device=device, on_progress=progress, should_stop=stop.is_set)
-            except TrainingCancelled:
-                return None  # the first-run build was stopped: nothing was registered
+            # Without the model: no torch, tens of milliseconds, so the chat shows at once. Only a
+            # fresh folder builds its 기본 모델 here, behind the first-run card.
+            engine = ChatEngine.open(device=device, on_progress=progress, load_model=False)
+            if engine.needs_starter_build:
+                try:
+                    engine.load_active_model(progress, stop.is_set)
+                except TrainingCancelled:
+                    engine.close()
+                    return None  # the first-run build was stopped: nothing was registered
+                except BaseException:
+                    engine.close()
+                    raise
             names = {head: dict(labels) for head, labels in engine.label_sets().items()}
             return engine, names, engine.new_label_count(), model_status(engine)
 
@@ -218,7 +234,41 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(1)
         self.sidebar.refresh()
         self.chat.composer.input.setFocus()
-        if self.engine.model_warning and not self._warning_shown:
+        self._show_model_warning()
+        self._start_model_load()
+
+    # -- the model loads after the window shows --------------------------------------------------
+    def _start_model_load(self) -> None:
+        """Load the full model on the engine's own thread; messages sent meanwhile are answered by its
+        quick expert (or wait for the model). on_ready runs on that thread: it only relays."""
+        engine = self.engine
+        if engine is None:
+            return
+        if engine.model_ready:
+            self.model_loaded.emit()
+            return
+        self.model_label.setText(LOADING_STATUS)
+        self.model_label.setToolTip(LOADING_TIP)
+        done = self.worker.relay(self._model_load_done, owner=self)
+        if not engine.start_loading(lambda error: done(error)):
+            self._model_load_done(None)  # loaded meanwhile (a send loaded it itself)
+
+    def _model_load_done(self, error: BaseException | None) -> None:
+        if self.engine is None:
+            return
+        if error is not None:
+            self.chat.notice.show_notice(MODEL_LOAD_FAILED, " ".join(str(error).split())[:600])
+        self._show_model_warning()
+        self._update_model_status()
+        self.model_loaded.emit()
+
+    @property
+    def model_is_loaded(self) -> bool:
+        """The full model answers (before that, its quick expert does)."""
+        return self.engine is not None and self.engine.model_ready
+
+    def _show_model_warning(self) -> None:
+        if self.engine is not None and self.engine.model_warning and not self._warning_shown:
             self._warning_shown = True  # once per start, in the window itself: not a dialog to click away
             self.chat.notice.show_notice(MODEL_FALLBACK_NOTICE, self.engine.model_warning)
 
@@ -384,6 +434,12 @@ class MainWindow(QMainWindow):
             dialog = self._keep("answers", AnswersDialog(self.engine, self.worker, self.label_names, self))
         return dialog
 
+    def _answers_changed(self) -> None:
+        """Taught, stopped or restored from a bubble: an open answer editor shows it."""
+        dialog = self.dialogs.get("answers")
+        if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
+            dialog.reload()
+
     def open_settings(self) -> SettingsDialog:
         dialog = self._reuse("settings")
         if dialog is None:
@@ -406,5 +462,10 @@ class MainWindow(QMainWindow):
             retrain.cancel_training()
         if self.engine is not None:
             engine, self.engine = self.engine, None
-            self.worker.run(engine.close)
+
+            def close_engine() -> None:
+                engine.wait_for_model(CLOSE_WAIT_S)  # the loading thread still reads the database
+                engine.close()
+
+            self.worker.run(close_engine)
         super().closeEvent(event)

@@ -1,10 +1,14 @@
-"""Retrain: choose quick or full, watch progress, compare, then promote or discard the new version."""
+"""Retrain: choose quick or full, watch progress, compare, then promote or discard the new version.
+
+Promote asks twice when the new model gets more of the user's own labels wrong (the regression guard):
+a bar above the buttons names how many, and only its 그래도 바꾸기 switches."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -108,6 +112,12 @@ class RetrainDialog(QDialog):
             layout.addWidget(note)
             self.mode_buttons[mode] = button
         layout.addStretch(1)
+        self.doctor_button = QPushButton("학습 전에 라벨 점검하기")
+        self.doctor_button.setObjectName("DetailsToggle")
+        self.doctor_button.setFlat(True)
+        self.doctor_button.setToolTip("잘못 달렸을 것 같은 라벨을 찾아 고쳐요")
+        self.doctor_button.clicked.connect(self.open_doctor)
+        layout.addWidget(self.doctor_button, 0, Qt.AlignmentFlag.AlignLeft)
         start = QPushButton("학습 시작")
         start.setObjectName("PrimaryButton")
         start.setDefault(True)
@@ -164,8 +174,25 @@ class RetrainDialog(QDialog):
         self.promote_button.clicked.connect(self.promote)
         self.discard_button = QPushButton("버리고 지금 모델 쓰기")
         self.discard_button.clicked.connect(self.discard)
+        # the second question, when the new model gets more of the user's own labels wrong
+        self.confirm_bar = QFrame()
+        self.confirm_bar.setObjectName("NoticeBar")
+        self.confirm_text = QLabel("")
+        self.confirm_text.setObjectName("NoticeText")
+        self.confirm_text.setWordWrap(True)
+        self.confirm_yes = QPushButton("그래도 바꾸기")
+        self.confirm_yes.clicked.connect(self._activate)
+        self.confirm_no = QPushButton("바꾸지 않기")
+        self.confirm_no.clicked.connect(self.decline_promote)
+        bar = QHBoxLayout(self.confirm_bar)
+        bar.setContentsMargins(12, 8, 8, 8)
+        bar.addWidget(self.confirm_text, 1)
+        bar.addWidget(self.confirm_no)
+        bar.addWidget(self.confirm_yes)
+        self.confirm_bar.hide()
         layout = QVBoxLayout(page)
         layout.addWidget(self.result_view, 1)
+        layout.addWidget(self.confirm_bar)
         layout.addLayout(_button_row(self.discard_button, self.promote_button))
         return page
 
@@ -264,9 +291,7 @@ class RetrainDialog(QDialog):
     def _on_finished(self, outcome: str, _code: int) -> None:
         self.outcome = outcome
         if outcome == "done" and self.done_event is not None and self.done_event.version:
-            self.result_view.show_result(self.done_event)
-            self.pages.setCurrentIndex(2)
-            self.resize(max(self.width(), 760), max(self.height(), 460))
+            self.show_done(self.done_event)
         elif outcome == "cancelled":
             self._show_message(
                 "학습을 취소했어요.", "지금 쓰는 모델은 그대로예요. 새 버전은 만들어지지 않았어요."
@@ -283,14 +308,48 @@ class RetrainDialog(QDialog):
         if self._close_when_stopped:
             self.accept()
 
+    def show_done(self, done: progress.Done) -> None:
+        """The result page for a finished run (the child's last line)."""
+        self.done_event = done
+        self.confirm_bar.hide()
+        self.result_view.show_result(done)
+        self.pages.setCurrentIndex(2)
+        self.resize(max(self.width(), 900), max(self.height(), 640))
+
     # -- promote / discard -----------------------------------------------------------------------
     def new_version(self) -> str | None:
         return self.done_event.version if self.done_event else None
 
+    def needs_second_confirmation(self) -> bool:
+        r = self.done_event.regressions if self.done_event else None
+        return r is not None and r.worse
+
     def promote(self) -> None:
+        if self.new_version() is None:
+            return
+        r = self.done_event.regressions if self.done_event else None
+        if r is not None and r.worse:
+            more = r.new_wrong - r.old_wrong
+            self.confirm_text.setText(
+                f"정말 바꿀까요? 새 모델은 내가 단 라벨 {r.cases:,}개 중 {r.new_wrong:,}개를 틀려요. "
+                f"지금 모델(틀리는 것 {r.old_wrong:,}개)보다 {more:,}개 더 틀려요."
+            )
+            self.confirm_bar.show()
+            self.promote_button.setEnabled(False)
+            self.confirm_no.setFocus()  # the safe answer is the one under Enter
+            return
+        self._activate()
+
+    def decline_promote(self) -> None:
+        """The second question answered no: the current model stays; the result stays on screen."""
+        self.confirm_bar.hide()
+        self.promote_button.setEnabled(True)
+
+    def _activate(self) -> None:
         version, engine = self.new_version(), self.engine
         if version is None:
             return
+        self.confirm_bar.hide()
         self._set_result_buttons(False)
 
         def promoted(_version) -> None:
@@ -318,6 +377,14 @@ class RetrainDialog(QDialog):
             owner=self,
             on_finished=lambda ok: ok or self._set_result_buttons(True),
         )
+
+    def open_doctor(self):
+        from .doctor_dialog import DoctorDialog
+
+        dialog = DoctorDialog(self.engine, self._worker, self.result_view.label_names, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _set_result_buttons(self, enabled: bool) -> None:
         self.promote_button.setEnabled(enabled)

@@ -1,4 +1,5 @@
-"""Settings: device, when to fall back to 'not sure' answers, data folder, theme."""
+"""Settings: device, when to fall back to 'not sure' answers, how the bot answers (말투, 예시 답변 기준,
+되묻기, 같은 답 피하기), data folder, theme."""
 
 from __future__ import annotations
 
@@ -24,11 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from kobert_chat import paths
+from kobert_chat.settings import MAX_NO_REPEAT_TURNS
 
 from .worker import Worker
 
 DEVICES = {"auto": "자동 (그래픽카드가 있으면 그래픽카드)", "cpu": "CPU", "cuda": "NVIDIA 그래픽카드 (GPU)"}
 THEMES = {"system": "시스템 설정 따르기", "light": "밝게", "dark": "어둡게"}
+BOT_LEVELS = {"follow": "상대에 맞춤", "polite": "항상 존댓말", "casual": "항상 반말"}
+LINK_NOTE = (
+    "질문과 답을 짝지어 가져오거나 채팅에서 ‘이렇게 답해 줘’로 가르친 문장이 있으면, 메시지가 그 문장과 "
+    "이만큼 비슷할 때 거기 딸린 답을 그대로 써요. 낮추면 더 자주, 높이면 거의 같은 말에만 써요."
+)
 
 
 class SettingsDialog(QDialog):
@@ -38,7 +45,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("설정")
         self.setObjectName("SettingsDialog")
-        self.resize(560, 400)
+        self.resize(600, 620)
         self.engine = engine
         self._worker = worker
         settings = engine.settings
@@ -65,6 +72,28 @@ class SettingsDialog(QDialog):
         self.int8.setToolTip(
             "숫자를 덜 정밀하게 저장해서 큰 모델의 대답이 3~4배쯤 빨라지고 메모리도 덜 써요. "
             "결과는 거의 같아요. 작은 기본 모델은 빨라지지 않아요."
+        )
+        self.bot_level = QComboBox()
+        for key, name in BOT_LEVELS.items():
+            self.bot_level.addItem(name, key)
+        self.bot_level.setCurrentIndex(max(0, self.bot_level.findData(settings.bot_level)))
+        self.bot_level.setToolTip("‘상대에 맞춤’은 내가 존댓말을 쓰면 존댓말로, 반말을 쓰면 반말로 대답해요")
+        self.link_threshold = self._percent(settings.link_threshold)
+        self.link_threshold.setToolTip(LINK_NOTE)
+        self.clarify = QCheckBox("헷갈리면 되묻기 (“혹시 이 얘기예요, 아니면 저 얘기예요?”)")
+        self.clarify.setChecked(bool(settings.clarify))
+        self.clarify.setToolTip(
+            "무슨 얘기인지 헷갈릴 때 잘 모르겠다고 하는 대신, 가장 그럴듯한 두 가지를 버튼으로 보여 주고 "
+            "물어봐요. 고른 것은 내 메시지의 라벨이 돼요."
+        )
+        self.no_repeat = QSpinBox()
+        self.no_repeat.setRange(0, MAX_NO_REPEAT_TURNS)
+        self.no_repeat.setValue(int(settings.no_repeat_turns))
+        self.no_repeat.setSpecialValueText("피하지 않음")
+        self.no_repeat.setSuffix("번")
+        self.no_repeat.setMaximumWidth(140)
+        self.no_repeat.setToolTip(
+            "챗봇의 마지막 대답 이만큼 안에서는 (다른 답이 있으면) 같은 답을 다시 하지 않아요"
         )
         self.theme = QComboBox()
         for key, name in THEMES.items():
@@ -97,6 +126,12 @@ class SettingsDialog(QDialog):
         form.addRow(
             "", self._muted("두 기준이 높을수록 챗봇이 넘겨짚지 않고 ‘잘 모르겠다’고 더 자주 답해요.")
         )
+        form.addRow("말투", self.bot_level)
+        form.addRow("예시 답변 기준", self.link_threshold)
+        form.addRow("", self._muted(LINK_NOTE))
+        form.addRow("", self.clarify)
+        form.addRow("같은 답 피하기", self.no_repeat)
+        form.addRow("", self._muted("챗봇의 마지막 대답 몇 번 안에서는 같은 답을 다시 하지 않아요."))
         form.addRow("가속", self.int8)
         form.addRow("테마", self.theme)
         form.addRow("데이터 폴더", folder_row)
@@ -151,6 +186,10 @@ class SettingsDialog(QDialog):
             margin=self.margin.value() / 100,
             quantize_int8=self.int8.isChecked(),
             theme=self.theme.currentData(),
+            bot_level=self.bot_level.currentData(),
+            link_threshold=self.link_threshold.value() / 100,
+            clarify=self.clarify.isChecked(),
+            no_repeat_turns=self.no_repeat.value(),
         )
 
     def save(self) -> None:

@@ -53,8 +53,23 @@ class TrainingProcess(QObject):
         self._kill_timer.timeout.connect(self.process.kill)
         self._done_sent = False
 
+    def arguments(self, mode: str, extra_args: tuple[str, ...] = ()) -> list[str]:
+        """The child's command line after the interpreter. --low-priority: it yields the cores to this
+        window and its chat (threads.lower_priority)."""
+        return [
+            "-m",
+            "kobert_chat",
+            "train",
+            "--mode",
+            mode,
+            "--progress",
+            "jsonl",
+            "--low-priority",
+            *extra_args,
+        ]
+
     def start(self, mode: str, extra_args: tuple[str, ...] = ()) -> None:
-        args = ["-m", "kobert_chat", "train", "--mode", mode, "--progress", "jsonl", *extra_args]
+        args = self.arguments(mode, extra_args)
         log.info("starting training: %s %s", sys.executable, " ".join(args))
         self.process.setArguments(args)
         self.process.start()

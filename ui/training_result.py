@@ -3,7 +3,9 @@ whether switching is worth it. The score table and the "which label was taken fo
 behind 자세히, so the user can decide whether to promote without reading statistics.
 
 The numbers come from the run's exam (kobert_chat/exam.py: texts no fit ever saw, both models scored
-the same way); a run without one (an older child) falls back to the new model's validation scores."""
+the same way), per head and per label ("감정: 71% → 78% 맞힘"); a run without one (an older child) falls
+back to the new model's validation scores. Under them, the regression guard (kobert_chat/regressions.py):
+the user's own labeled messages that the new model now gets wrong, and the ones it now gets right."""
 
 from __future__ import annotations
 
@@ -18,15 +20,20 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from kobert_chat import progress
+from kobert_chat.exam import HeadScore, in_words
 from kobert_chat.labels import HEAD_DISPLAY
+from kobert_chat.regressions import Flip
 
 from .charts import ConfusionMatrixChart
 from .details import DetailsToggle
+from .fonts import renderable
 
 # (report key, row name): both are shown as points out of 100
 METRICS = (("accuracy", "맞힌 비율"), ("macro_f1", "골고루 맞힌 점수"))
@@ -118,6 +125,47 @@ def comparison_lines(current: dict | None, new: dict, what: str) -> list[str]:
     return lines
 
 
+def head_lines(done: progress.Done) -> list[str]:
+    """'감정: 71% → 78% 맞힘 (시험 문장 420개)' per head, from the exam (empty without one)."""
+    if done.exam is None or not done.exam.new:
+        return []
+    old = done.exam.old or {}
+    return [
+        in_words(HEAD_DISPLAY.get(h, h), done.exam.new[h], old.get(h)) for h in ordered_heads(done.exam.new)
+    ]
+
+
+def label_lines(new: HeadScore, old: HeadScore | None, names: dict[str, str]) -> list[str]:
+    """Per label, of the exam sentences that carry it, how many each model got right (its recall):
+    '인사: 80% → 85% 맞힘 (20개)'. Labels with no exam sentence are left out: nothing to count."""
+    lines = []
+    for label, m in new.per_label.items():
+        support = int(m.get("support") or 0)
+        if not support:
+            continue
+        before = (old.per_label.get(label) if old else None) or None
+        name = names.get(label, label)
+        if before is not None and int(before.get("support") or 0):
+            lines.append(f"{name}: {before['recall']:.0%} → {m['recall']:.0%} 맞힘 ({support:,}개)")
+        else:
+            lines.append(f"{name}: {m['recall']:.0%} 맞힘 ({support:,}개)")
+    return lines
+
+
+def flip_cells(flip: Flip, names: dict[str, dict[str, str]]) -> tuple[str, str, str]:
+    """(message, '의도: 인사' = what the user said, '인사 → 작별' = old → new prediction)."""
+    head = names.get(flip.head, {})
+
+    def name(label: str) -> str:
+        return head.get(label, label) if label else "없음"
+
+    return (
+        renderable(" ".join(flip.text.split())),
+        f"{HEAD_DISPLAY.get(flip.head, flip.head)}: {name(flip.label)}",
+        f"{name(flip.old)} → {name(flip.new)}",
+    )
+
+
 def own_labels_line(done: progress.Done) -> str:
     """The regression guard in one sentence: the user's own labels, wrong before and after."""
     r = done.regressions
@@ -146,6 +194,26 @@ class TrainingResultView(QWidget):
         self.own = QLabel("")
         self.own.setWordWrap(True)
         self.own.hide()
+        self.per_label_title = QLabel("라벨별로 맞힌 비율 (시험 문장)")
+        self.per_label_title.setObjectName("SectionTitle")
+        self.per_label = QTreeWidget()
+        self.per_label.setObjectName("PerLabelScores")
+        self.per_label.setHeaderHidden(True)
+        self.per_label.setRootIsDecorated(False)
+        self.per_label.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.flips_title = QLabel("내가 단 라벨 중 새 모델에서 달라진 것")
+        self.flips_title.setObjectName("SectionTitle")
+        self.flips = QTreeWidget()
+        self.flips.setObjectName("FlipsList")
+        self.flips.setColumnCount(3)
+        self.flips.setHeaderLabels(["메시지", "내가 단 라벨", "지금 모델 → 새 모델"])
+        self.flips.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.flips.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            self.flips.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.flips.header().setStretchLastSection(False)
+        self.broke_group: QTreeWidgetItem | None = None
+        self.fixed_group: QTreeWidgetItem | None = None
         self.note = QLabel(
             "시험 문장은 어느 학습에도 쓰지 않고 따로 떼어 둔 문장이에요. 새 모델로 바꾸기 전까지는 "
             "지금 모델이 그대로 대답해요."
@@ -205,6 +273,20 @@ class TrainingResultView(QWidget):
         layout.addWidget(self.verdict)
         layout.addWidget(self.summary)
         layout.addWidget(self.own)
+        lists = QHBoxLayout()
+        scores_column = QVBoxLayout()
+        scores_column.addWidget(self.per_label_title)
+        scores_column.addWidget(self.per_label, 1)
+        flips_column = QVBoxLayout()
+        flips_column.addWidget(self.flips_title)
+        flips_column.addWidget(self.flips, 1)
+        lists.addLayout(scores_column, 2)
+        lists.addSpacing(12)
+        lists.addLayout(flips_column, 3)
+        self.lists = QWidget()
+        self.lists.setLayout(lists)
+        lists.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.lists, 2)
         layout.addWidget(self.note)
         layout.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.details, 1)
@@ -215,9 +297,12 @@ class TrainingResultView(QWidget):
         current, new, what = scores(done)
         self.headline.setText("새 모델이 준비됐어요")
         self.verdict.setText(verdict(done, current, new))
-        self.summary.setText("\n".join(comparison_lines(current, new, what)))
+        self.summary.setText("\n".join(head_lines(done) or comparison_lines(current, new, what)))
         self.own.setText(own_labels_line(done))
         self.own.setVisible(bool(self.own.text()))
+        self._fill_per_label(done)
+        self._fill_flips(done)
+        self.lists.setVisible(self.per_label.isVisibleTo(self) or self.flips.isVisibleTo(self))
         self.table_title.setText(f"점수 (100점 만점, {what} 기준)")
         self.version_label.setText(f"새 모델의 버전 이름: {done.version}" if done.version else "")
         rows = metric_rows(current, new)
@@ -248,6 +333,66 @@ class TrainingResultView(QWidget):
             self.head_buttons.addButton(button, i)
             self.head_row.addWidget(button)
         self._show_head(0)
+
+    def _fill_per_label(self, done: progress.Done) -> None:
+        self.per_label.clear()
+        exam = done.exam
+        shown = exam is not None and bool(exam.new)
+        for widget in (self.per_label, self.per_label_title):
+            widget.setVisible(shown)
+        if not shown:
+            return
+        assert exam is not None
+        for head in ordered_heads(exam.new):
+            lines = label_lines(exam.new[head], (exam.old or {}).get(head), self.label_names.get(head, {}))
+            group = QTreeWidgetItem(self.per_label, [HEAD_DISPLAY.get(head, head)])
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            for line in lines:
+                QTreeWidgetItem(group, [line])
+            group.setExpanded(True)
+
+    def _fill_flips(self, done: progress.Done) -> None:
+        """Both lists of the regression guard, broke first: what the user would lose by switching."""
+        self.flips.clear()
+        r = done.regressions
+        shown = r is not None and r.cases > 0
+        for widget in (self.flips, self.flips_title):
+            widget.setVisible(shown)
+        self.broke_group = self.fixed_group = None
+        if not shown:
+            return
+        assert r is not None
+        groups = (
+            ("broke", r.broke, f"새 모델이 틀리게 된 것 {len(r.broke):,}개", WORSE),
+            ("fixed", r.fixed, f"새 모델이 맞히게 된 것 {len(r.fixed):,}개", BETTER),
+        )
+        for kind, flips, title, color in groups:
+            group = QTreeWidgetItem(self.flips, [title])
+            group.setFirstColumnSpanned(True)
+            group.setForeground(0, QColor(color))
+            font = group.font(0)
+            font.setBold(True)
+            group.setFont(0, font)
+            for flip in flips:
+                item = QTreeWidgetItem(group, list(flip_cells(flip, self.label_names)))
+                item.setToolTip(0, flip.text)
+                item.setData(0, Qt.ItemDataRole.UserRole, flip)  # (the placeholder row has none)
+            if not flips:
+                QTreeWidgetItem(group, ["없어요"])
+            group.setExpanded(True)
+            setattr(self, f"{kind}_group", group)
+
+    def flip_rows(self, kind: str) -> list[tuple[str, str, str]]:
+        """The rows shown under 'broke' or 'fixed' (for tests and screen readers)."""
+        group = self.broke_group if kind == "broke" else self.fixed_group
+        if group is None:
+            return []
+        rows = [group.child(i) for i in range(group.childCount())]
+        return [
+            (c.text(0), c.text(1), c.text(2)) for c in rows if c.data(0, Qt.ItemDataRole.UserRole) is not None
+        ]
 
     def _show_head(self, position: int) -> None:
         heads = ordered_heads(self.metrics)

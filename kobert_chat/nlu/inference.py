@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -128,15 +129,43 @@ def mixed_probabilities(
 # training child keeps both cores busy (the pool's threads then wait for each other on every op).
 SMALL_ENCODER = 2048
 _DEFAULT_THREADS = torch.get_num_threads()
+# A large encoder gets the free cores, re-checked this often while chatting: beside two busy
+# programs a KoBERT-size sentence took 5.3x longer on 2 threads than on 1 (bench/busy.py predict).
+CHAT_RECHECK_S = 10.0
+_chat: dict = {"meter": None, "checked": 0.0}
 
 
 def set_chat_threads(model: KoBertClassifier) -> int:
     """Torch's CPU thread count for a process that answers one sentence at a time (the app, `chat`):
-    one for a small encoder, the default for a large one. Process-wide, so only the chat engine calls it."""
+    one for a small encoder; for a large one the free cores (at most the default), re-checked every
+    CHAT_RECHECK_S while it answers. Process-wide, so only the chat engine calls it."""
+    from .. import threads as cpu
+
     size = model.bert_config.hidden_size * model.bert_config.num_hidden_layers
-    threads = 1 if size < SMALL_ENCODER else _DEFAULT_THREADS
-    torch.set_num_threads(threads)
-    return threads
+    if size < SMALL_ENCODER:
+        _chat["meter"] = None
+        n = 1
+    else:
+        _chat["meter"], _chat["checked"] = cpu.BusyMeter(), time.monotonic()
+        n = _free_threads(cpu.other_load())
+    torch.set_num_threads(n)
+    return n
+
+
+def _free_threads(busy: float) -> int:
+    from .. import threads as cpu
+
+    return max(1, min(_DEFAULT_THREADS, int(cpu.usable_cores() - busy + 0.5)))
+
+
+def _recheck_chat_threads() -> None:
+    meter = _chat["meter"]
+    if meter is None or time.monotonic() - _chat["checked"] < CHAT_RECHECK_S:
+        return
+    _chat["checked"] = time.monotonic()
+    n = _free_threads(meter.other_busy())
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 class Classifier:
@@ -181,6 +210,7 @@ class Classifier:
         if not texts:
             return []
         with self._lock:
+            _recheck_chat_threads()  # a no-op unless the chat engine chose threads for a large encoder
             probs = probabilities(self.model, self.tokenizer, texts, self.device, batch_size)
         results = []
         for i in range(len(texts)):

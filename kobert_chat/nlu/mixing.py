@@ -65,10 +65,15 @@ def fit_expert(
     before_each_fit: Callable[[], None] = lambda: None,
     analyzer: str = CHAR_WB,
     min_df: int = 1,
+    warm_start: TfidfExpert | None = None,
 ) -> ExpertFit:
     """Fit the expert and choose its mix per head (see the module docstring). `before_each_fit` may
-    raise to cancel: each fit takes seconds. `analyzer`: which n-grams it reads (korean_features.py)."""
+    raise to cancel: each fit takes seconds. `analyzer`: which n-grams it reads (korean_features.py).
+    `warm_start`: an expert fit before (a retrain's old model) whose weights start the fits, for the
+    n-grams and heads both know; the same convex objective is minimised, from closer to its optimum."""
     expert = fit_vocabulary(train.texts, heads, analyzer, min_df)
+    if warm_start is not None and warm_start.analyzer == analyzer:
+        _carry_weights(warm_start.cpu(), expert)  # fits run on the CPU; the old expert is not used again
     x, val_x = expert.features(train.texts), expert.features(val.texts)
     mix, temps, chosen_c, expert_temps = {}, {}, {}, {}
     val_probs = {h: _softmax(lg) for h, lg in val_encoder_logits.items()}
@@ -149,11 +154,14 @@ def _fit_rows(expert: TfidfExpert, head: str, x, rows: np.ndarray, data: Labeled
 
 
 def _carry_weights(old: TfidfExpert, new: TfidfExpert) -> None:
-    """Copy each head's fitted weights to the same n-grams in `new` (whose vocabulary contains old's)."""
+    """Copy each head's fitted weights to the same n-grams in `new` (n-grams only old knows are dropped;
+    heads whose label count differs are left alone)."""
     pos = torch.searchsorted(new.keys, old.keys)
     found = new.keys[pos.clamp(max=len(new.keys) - 1)] == old.keys if len(new.keys) else pos < 0
     with torch.no_grad():
         for head in old.heads:
+            if head not in new.heads or new.head(head).bias.shape != old.head(head).bias.shape:
+                continue  # a new head, or labels added since: that head starts from zero
             new.head(head).weight[pos[found]] = old.head(head).weight[found]
             new.head(head).bias.copy_(old.head(head).bias)
 

@@ -160,12 +160,13 @@ def fit_head(
     sample_w: torch.Tensor,
     c: float,
     max_iter: int = 500,
-) -> None:
+) -> int:
     """Fit one head on the CPU: multinomial logistic regression, balanced class weights, L2 penalty 1/C.
 
     `x` holds the labeled rows only (row ids 0..len(y)-1); `sample_w` multiplies each row's loss.
     scikit-learn's objective C * sum(w_i * loss_i) + 0.5 * ||W||^2, divided by C * sum(w_i) so its
     scale does not depend on the data size (L-BFGS tolerances then mean the same on any data).
+    Returns the number of L-BFGS iterations it took.
     """
     k = expert.head(head).bias.shape[0]
     counts = torch.bincount(y, minlength=k).double()
@@ -204,6 +205,7 @@ def fit_head(
     with torch.no_grad():
         expert.head(head).weight.copy_(w.detach())
         expert.head(head).bias.copy_(b.detach())
+    return int(opt.state[opt._params[0]].get("n_iter", 0))  # L-BFGS iterations (bench/expert_cost.py)
 
 
 class _CsrMatmul(torch.autograd.Function):

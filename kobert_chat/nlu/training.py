@@ -116,6 +116,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
             "the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
             "train this model in one process"
         )
+    old_expert = model.tfidf  # its weights warm-start the refit at the end (it is not used before)
     if model.tfidf is not None:
         model.set_tfidf(None)  # the old expert may have seen this validation split; it is refit at the end
 
@@ -127,7 +128,8 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
     # Quick mode scores every epoch on the frozen encoder's cached validation features too.
     val_cache = _ValidationCache.build(model, tokenizer, val_set, device) if quick and val_set else None
-    encoded = [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
+    # Token ids feed full mode only (quick mode trains on the cached features above).
+    encoded = [] if quick else [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
     lengths = [len(e) for e in encoded]
     bags = _ngram_bags(model, train_set)
     variants = _Variants.build(train_set, config) if config.augment > 0 and not quick else None
@@ -233,7 +235,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     model.eval()
     if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
         best_metrics = _fit_tfidf(
-            model, tokenizer, train_set, val_set, device, emit, stop, quick, config.tfidf_min_df
+            model, tokenizer, train_set, val_set, device, emit, stop, quick, config.tfidf_min_df, old_expert
         )
     return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
 
@@ -311,11 +313,13 @@ def _fit_tfidf(
     stop: Callable[[], bool],
     quick: bool = False,
     min_df: int = 1,
+    warm_start=None,
 ) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
     scored with the expert fit on the training split only (its final refit also saw validation).
     Quick mode skips the search over C and the refit on train + validation (a quarter of the fits): it
-    keeps C = 10, what full builds choose here, and the expert fit on the training split."""
+    keeps C = 10, what full builds choose here, and the expert fit on the training split.
+    `warm_start`: the model's previous expert (a retrain), whose weights start the fits."""
     emit(Stage("tfidf", "자주 쓰는 표현을 익히는 중"))
     heads = model.heads_config.heads
     val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
@@ -334,6 +338,7 @@ def _fit_tfidf(
         refit=not quick,
         analyzer=model.heads_config.tfidf_analyzer,
         min_df=min_df,
+        warm_start=warm_start,
     )
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
 

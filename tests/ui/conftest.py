@@ -1,4 +1,5 @@
-"""UI fixtures: the real main window on a data home with the tiny model, engine opened on the worker."""
+"""UI fixtures: the real main window on a data home with the tiny model, engine opened on the worker and
+the model loaded in the background."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def window(qtbot, qapp, model_home: Path):
     win.show()
     with qtbot.waitSignal(win.ready, timeout=WAIT):
         win.start()
+    # the chat shows before the model is in (a turn meanwhile gets the quick expert): tests want the model
+    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
     yield win
     win.close()
     win.worker.wait()

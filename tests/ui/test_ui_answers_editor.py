@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from kobert_chat import paths
 from kobert_chat.store import Store
 from tests.helpers.ui import WAIT
+from ui.answers_model import TEXT, WEIGHT
 
 
 def stored(home, answer_id):
@@ -41,7 +42,7 @@ def test_edits_and_toggles_change_one_row_without_a_refill(qtbot, window, model_
     model, table = dialog.model, dialog.table
     rows_before = model.rowCount()
     target = model.answer_at(10)
-    neighbour = QPersistentModelIndex(model.index(40, 4))  # a refill would invalidate this
+    neighbour = QPersistentModelIndex(model.index(40, TEXT))  # a refill would invalidate this
     neighbour_answer = model.answer_at(40)
     changes = Changes(model)
 
@@ -59,7 +60,10 @@ def test_edits_and_toggles_change_one_row_without_a_refill(qtbot, window, model_
     dialog.form.weight.setValue(2.5)
     dialog.form.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: model.answer_at(10).text == "고쳐 쓴 답변이에요.", timeout=WAIT)
-    assert model.data(model.index(10, 4)) == "고쳐 쓴 답변이에요." and model.data(model.index(10, 5)) == "2.5"
+    assert (
+        model.data(model.index(10, TEXT)) == "고쳐 쓴 답변이에요."
+        and model.data(model.index(10, WEIGHT)) == "2.5"
+    )
     assert (stored(model_home, target.id).text, stored(model_home, target.id).weight) == (
         "고쳐 쓴 답변이에요.",
         2.5,

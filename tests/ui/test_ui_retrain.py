@@ -34,7 +34,14 @@ def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, mo
     view = dialog.result_view
     # said in words first: how many exam sentences each model got right, and a recommendation
     assert view.headline.text() == "새 모델이 준비됐어요"
-    assert view.summary.text().startswith("의도: 시험 문장 ") and "지금 모델은" in view.summary.text()
+    intent, emotion = view.summary.text().split("\n")
+    assert (
+        intent.startswith("의도: ")
+        and " → " in intent
+        and intent.endswith("개)")
+        and "맞힘 (시험 문장 " in intent
+    )
+    assert emotion.startswith("감정: ") and " → " in emotion
     assert view.verdict.text()
     # the numbers are behind 자세히, as points out of 100, in Korean
     assert view.details.isHidden()
@@ -53,6 +60,7 @@ def test_quick_retrain_shows_progress_and_metrics_then_promote(qtbot, window, mo
     versions, active = registry_state(model_home)
     assert new in versions and active == old  # registered, not yet active
 
+    assert not dialog.needs_second_confirmation()  # no labels of the user's own: nothing got worse
     dialog.promote_button.click()
     qtbot.waitUntil(lambda: dialog.page() == "message", timeout=WAIT)
     assert window.engine.model_version == new
