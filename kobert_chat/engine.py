@@ -190,7 +190,10 @@ class ChatEngine:
             registry.sweep_staging()
             fingerprint = answers_fingerprint()
             if store.bundle_fingerprint() != fingerprint:  # a fresh home, or a newer bundle
-                store.sync_bundled_answers([_answer_dict(a) for a in load_answers()], fingerprint)
+                try:
+                    store.sync_bundled_answers([_answer_dict(a) for a in load_answers()], fingerprint)
+                except StoreError as e:  # another program holds the write lock: sync on the next open
+                    log.warning("the bundled answers were not updated this time: %s", e)
         except BaseException:
             store.close()
             raise

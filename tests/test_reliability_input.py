@@ -143,6 +143,7 @@ def chat_process(home: Path, out: Path, err: Path, **env: str) -> subprocess.Pop
 def test_chat_waits_for_a_slow_writer_and_loses_no_message(model_home, tmp_path):
     """Held for 8 s after the lines are sent, longer than SQLite's own 5 s busy timeout: the chat
     waits, says so, and answers every line."""
+    ChatEngine.open(model_home, load_model=False).close()  # a home the app has opened before
     before = remember(model_home)
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     holder = WriteLockHolder(paths.database_path(model_home))
@@ -179,6 +180,7 @@ def wait_for(path: Path, text: str) -> None:
 
 
 def test_a_lock_held_past_the_bound_fails_one_message_cleanly_and_the_chat_goes_on(model_home, tmp_path):
+    ChatEngine.open(model_home, load_model=False).close()  # a home the app has opened before
     before = remember(model_home)
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     holder = WriteLockHolder(paths.database_path(model_home))
@@ -233,3 +235,25 @@ def test_the_engine_tells_the_window_it_waits_and_then_logs_the_turn(model_home)
         engine.close()
     assert_nothing_lost(model_home, before)
     assert snapshot(model_home)["messages"] >= before["messages"]
+
+
+def test_a_home_opened_while_another_program_writes_still_opens(model_home, monkeypatch):
+    """The bundled answers are synced on open; when another program holds the write lock that sync
+    waits its bound, is skipped (the next open does it) and the engine opens and answers anyway."""
+    monkeypatch.setenv("KOBERT_CHAT_WRITE_WAIT_S", "1")
+    holder = WriteLockHolder(paths.database_path(model_home))  # model_home was never opened: not synced
+    try:
+        engine = ChatEngine.open(model_home, device="cpu")
+    finally:
+        holder.join()
+    try:
+        assert engine.store.bundle_fingerprint() is None  # skipped this time
+        reply = engine.send(None, "안녕하세요")
+        assert reply.bot.text
+    finally:
+        engine.close()
+    engine = ChatEngine.open(model_home, load_model=False)  # the lock is gone: now it syncs
+    try:
+        assert engine.store.bundle_fingerprint() is not None and engine.answers()
+    finally:
+        engine.close()

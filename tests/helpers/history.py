@@ -17,13 +17,19 @@ Snapshot = dict[str, set[tuple]]
 
 def remember(home: Path, turns: int = 3, migrations=None) -> Snapshot:
     """A conversation with `turns` labeled turns, an answer and an imported example, committed.
-    `migrations`: open with these schema steps only (a database as an older version left it; the
-    imported example is then written by plain SQL, as that version had no text key)."""
+    `migrations`: the database is as an older version left it (these schema steps only); the history
+    is then written by plain SQL with the first schema's columns, as that version wrote it."""
     from kobert_chat import paths
-    from kobert_chat.data.bundled import load_answers
-    from kobert_chat.store import MIGRATIONS, Store
+    from kobert_chat.store import Store
 
-    with Store.open(paths.database_path(home), migrations=migrations or MIGRATIONS) as store:
+    if migrations is not None:
+        with Store.open(paths.database_path(home), migrations=migrations):
+            pass  # the old schema exists
+        _remember_old(paths.database_path(home), turns)
+        return snapshot(home)
+    from kobert_chat.data.bundled import load_answers
+
+    with Store.open(paths.database_path(home)) as store:
         if not store.answer_count():  # what the first start does, so the app's own seeding is not skipped
             store.seed_answers(
                 {"kind": a.kind, "intent": a.intent, "emotion": a.emotion, "text": a.text, "weight": a.weight}
@@ -37,22 +43,44 @@ def remember(home: Path, turns: int = 3, migrations=None) -> Snapshot:
             store.set_label(user.id, "intent", "worry")
             store.set_label(user.id, "emotion", "sadness")
         store.add_answer("힘들 땐 언제든 말해 줘요.", intent="worry", emotion="sadness")
-        if migrations is None:
-            store.add_examples([("가져온 문장이에요 ", {"intent": "smalltalk"})], "import:before.csv")
-    if migrations is not None:
-        conn = sqlite3.connect(paths.database_path(home))
-        with conn:
-            conn.execute(
-                "INSERT INTO examples (text, labels, source, added_at) VALUES (?, ?, ?, ?)",
-                [
-                    "가져온 문장이에요",
-                    '{"intent": "smalltalk"}',
-                    "import:old.csv",
-                    "2024-01-01T00:00:00+00:00",
-                ],
-            )
-        conn.close()
+        store.add_examples([("가져온 문장이에요 ", {"intent": "smalltalk"})], "import:before.csv")
     return snapshot(home)
+
+
+def _remember_old(db: Path, turns: int) -> None:
+    """The same history in the first schema's columns (no level, origin, details or text keys)."""
+    from kobert_chat.data.bundled import load_answers
+
+    when = "2024-01-01T00:00:00+00:00"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.executemany(
+            "INSERT INTO answers (kind, intent, emotion, text, weight, bundled) VALUES (?, ?, ?, ?, ?, ?)",
+            [(a.kind, a.intent, a.emotion, a.text, a.weight, 1) for a in load_answers()]
+            + [("answer", "worry", "sadness", "힘들 땐 언제든 말해 줘요.", 1.0, 0)],
+        )
+        cid = conn.execute(
+            "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)",
+            ["잊으면 안 되는 대화", when, when],
+        ).lastrowid
+        for i in range(turns):
+            user = conn.execute(
+                "INSERT INTO messages (conversation_id, role, text, created_at) VALUES (?, 'user', ?, ?)",
+                [cid, f"  꼭 기억해 줘 {i}\t", when],
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO messages (conversation_id, role, text, created_at) VALUES (?, 'bot', ?, ?)",
+                [cid, f"기억할게요 {i}", when],
+            )
+            conn.executemany(
+                "INSERT INTO message_labels (message_id, head, label, source, labeled_at) VALUES (?, ?, ?, 'user', ?)",
+                [(user, "intent", "worry", when), (user, "emotion", "sadness", when)],
+            )
+        conn.execute(
+            "INSERT INTO examples (text, labels, source, added_at) VALUES (?, ?, ?, ?)",
+            ["가져온 문장이에요", '{"intent": "smalltalk"}', "import:old.csv", when],
+        )
+    conn.close()
 
 
 def snapshot(home: Path) -> Snapshot:
