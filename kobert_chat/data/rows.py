@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kobert_chat.errors import InputError
 
@@ -146,86 +146,72 @@ class _Bad(Exception):
     """A record problem; becomes Rejected(line, reason)."""
 
 
+T = TypeVar("T")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _labeled_rows(source: Source, text_key: str, wanted: list[str] | None) -> Iterator[LabeledRow | Rejected]:
+def _parsed(source: Source, parse: Callable[[dict, int], T]) -> Iterator[T | Rejected]:
+    """Every record of `source` through `parse(record, line)`; a record problem (_Bad) is Rejected."""
     for item in records(source):
         if isinstance(item, Rejected):
             yield item
             continue
         line, rec = item
         try:
-            text = _text(rec, text_key)
-            if wanted is None:  # JSONL without explicit columns: the head keys this object has
-                keys = [k for k in DEFAULT_HEADS if k in rec and rec[k] is not None and k != text_key]
-                if not keys:
-                    raise _Bad("no label (intent, emotion or label)")
-            else:
-                keys = wanted
-            labels = {k: _label(rec, k) for k in keys}
-            missing = [k for k, v in labels.items() if not v]
-            if missing:
-                raise _Bad(f"missing {', '.join(missing)}")
-            yield LabeledRow(text, labels, line)
+            yield parse(rec, line)
         except _Bad as e:
             yield Rejected(line, str(e))
+
+
+def _labeled_rows(source: Source, text_key: str, wanted: list[str] | None) -> Iterator[LabeledRow | Rejected]:
+    def parse(rec: dict, line: int) -> LabeledRow:
+        text = _text(rec, text_key)
+        if wanted is None:  # JSONL without explicit columns: the head keys this object has
+            keys = [k for k in DEFAULT_HEADS if k in rec and rec[k] is not None and k != text_key]
+            if not keys:
+                raise _Bad("no label (intent, emotion or label)")
+        else:
+            keys = wanted
+        labels = {k: _label(rec, k) for k in keys}
+        missing = [k for k, v in labels.items() if not v]
+        if missing:
+            raise _Bad(f"missing {', '.join(missing)}")
+        return LabeledRow(text, labels, line)
+
+    return _parsed(source, parse)
 
 
 def _answer_rows(source: Source) -> Iterator[AnswerRow | Rejected]:
-    for item in records(source):
-        if isinstance(item, Rejected):
-            yield item
-            continue
-        line, rec = item
-        try:
-            yield _answer(rec, line)
-        except _Bad as e:
-            yield Rejected(line, str(e))
+    return _parsed(source, _answer)
 
 
 def _import_rows(source: Source, head_keys: list[str]) -> Iterator[LabeledRow | AnswerRow | QARow | Rejected]:
-    for item in records(source):
-        if isinstance(item, Rejected):
-            yield item
-            continue
-        line, rec = item
-        try:
-            pairs = pair_columns(rec) if source.format == "jsonl" and "type" not in rec else None
-            if pairs is not None:
-                yield _pair(rec, pairs, line)
-                continue
-            if "type" in rec:
-                kind_of_row = _label(rec, "type").lower()
-                if kind_of_row not in ("", "utterance", "answer"):
-                    raise _Bad(f"unknown type {kind_of_row!r} (use utterance or answer)")
-                is_answer = kind_of_row == "answer"
-            else:  # CSV records carry every header key, so for CSV this is "the file has a kind column"
-                is_answer = "kind" in rec
-            if is_answer:
-                yield _answer(rec, line)
-                continue
-            text = _text(rec, "text")
-            # an export's record: every other field is a head; otherwise only the heads asked for
-            keys = [k for k in rec if k not in RECORD_COLUMNS] if "type" in rec else head_keys
-            labels = {k: v for k in keys if k != "text" and (v := _label(rec, k))}
-            if not labels:
-                raise _Bad(f"no label ({', '.join(head_keys)})")
-            yield LabeledRow(text, labels, line)
-        except _Bad as e:
-            yield Rejected(line, str(e))
+    def parse(rec: dict, line: int) -> LabeledRow | AnswerRow | QARow:
+        pairs = pair_columns(rec) if source.format == "jsonl" and "type" not in rec else None
+        if pairs is not None:
+            return _pair(rec, pairs, line)
+        if "type" in rec:
+            kind_of_row = _label(rec, "type").lower()
+            if kind_of_row not in ("", "utterance", "answer"):
+                raise _Bad(f"unknown type {kind_of_row!r} (use utterance or answer)")
+            is_answer = kind_of_row == "answer"
+        else:  # CSV records carry every header key, so for CSV this is "the file has a kind column"
+            is_answer = "kind" in rec
+        if is_answer:
+            return _answer(rec, line)
+        text = _text(rec, "text")
+        # an export's record: every other field is a head; otherwise only the heads asked for
+        keys = [k for k in rec if k not in RECORD_COLUMNS] if "type" in rec else head_keys
+        labels = {k: v for k in keys if k != "text" and (v := _label(rec, k))}
+        if not labels:
+            raise _Bad(f"no label ({', '.join(head_keys)})")
+        return LabeledRow(text, labels, line)
+
+    return _parsed(source, parse)
 
 
 def _pair_rows(source: Source, pairs: tuple[str, str]) -> Iterator[QARow | Rejected]:
-    for item in records(source):
-        if isinstance(item, Rejected):
-            yield item
-            continue
-        line, rec = item
-        try:
-            yield _pair(rec, pairs, line)
-        except _Bad as e:
-            yield Rejected(line, str(e))
+    return _parsed(source, lambda rec, line: _pair(rec, pairs, line))
 
 
 def _pair(rec: dict[str, Any], pairs: tuple[str, str], line: int) -> QARow:

@@ -27,3 +27,26 @@ def send(qtbot, win, text: str) -> None:
     type_korean(box, text)
     qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: model.rowCount() == before + 2 and model.message_at(before).id > 0, timeout=WAIT)
+
+
+def open_window(qtbot, qapp):
+    """The real main window, started as ui.app starts it, once the model is in (the chat shows before
+    the model, and a turn meanwhile gets the quick expert: tests want the model)."""
+    from ui import theme
+    from ui.main_window import MainWindow
+
+    theme.apply_theme(qapp, "light")
+    win = MainWindow(device="cpu")
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.ready, timeout=WAIT):
+        win.start()
+    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
+    return win
+
+
+def close_window(qtbot, win) -> None:
+    """Close the window and wait until its worker has nothing left to do."""
+    win.close()
+    win.worker.wait()
+    qtbot.waitUntil(lambda: not win.worker.busy(), timeout=WAIT)

@@ -7,23 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.ui import WAIT
+from tests.helpers.ui import close_window, open_window
 
 
 @pytest.fixture
 def window(qtbot, qapp, model_home: Path):
-    from ui import theme
-    from ui.main_window import MainWindow
-
-    theme.apply_theme(qapp, "light")
-    win = MainWindow(device="cpu")
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.ready, timeout=WAIT):
-        win.start()
-    # the chat shows before the model is in (a turn meanwhile gets the quick expert): tests want the model
-    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
+    win = open_window(qtbot, qapp)
     yield win
-    win.close()
-    win.worker.wait()
-    qtbot.waitUntil(lambda: not win.worker.busy(), timeout=WAIT)
+    close_window(qtbot, win)

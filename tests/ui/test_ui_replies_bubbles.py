@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from kobert_chat import paths
 from kobert_chat.settings import Settings, save_settings
 from kobert_chat.store import Store
-from tests.helpers.ui import WAIT, send
+from tests.helpers.ui import WAIT, close_window, open_window, send
 
 
 def stored_answer(home, answer_id):
@@ -22,21 +22,10 @@ def stored_answer(home, answer_id):
 def chat_window(qtbot, qapp, model_home):
     """The real window on the tiny model, with repeats allowed: what changes a reply is then only
     what the test did (teach, stop), never the no-repeat rule."""
-    from ui import theme
-    from ui.main_window import MainWindow
-
     save_settings(paths.settings_path(model_home), Settings(no_repeat_turns=0))
-    theme.apply_theme(qapp, "light")
-    win = MainWindow(device="cpu")
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.ready, timeout=WAIT):
-        win.start()
-    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
+    win = open_window(qtbot, qapp)
     yield win
-    win.close()
-    win.worker.wait()
-    qtbot.waitUntil(lambda: not win.worker.busy(), timeout=WAIT)
+    close_window(qtbot, win)
 
 
 def items(win, row):

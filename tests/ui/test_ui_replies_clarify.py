@@ -11,33 +11,21 @@ from kobert_chat import paths
 from kobert_chat.labels import INTENTS
 from kobert_chat.settings import Settings, save_settings
 from kobert_chat.store import Store
-from tests.helpers.ui import WAIT, send
+from tests.helpers.ui import WAIT, close_window, open_window, send
 
 INTENT_NAMES = dict(INTENTS)
 
 
-def open_window(qtbot, qapp, home, settings: Settings):
-    from ui import theme
-    from ui.main_window import MainWindow
-
+def unsure_home_window(qtbot, qapp, home, settings: Settings):
     save_settings(paths.settings_path(home), settings)  # a confidence bar nothing clears: always unsure
-    theme.apply_theme(qapp, "light")
-    win = MainWindow(device="cpu")
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.ready, timeout=WAIT):
-        win.start()
-    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
-    return win
+    return open_window(qtbot, qapp)
 
 
 @pytest.fixture
 def unsure_window(qtbot, qapp, model_home):
-    win = open_window(qtbot, qapp, model_home, Settings(threshold=0.99, margin=0.99, clarify=True))
+    win = unsure_home_window(qtbot, qapp, model_home, Settings(threshold=0.99, margin=0.99, clarify=True))
     yield win
-    win.close()
-    win.worker.wait()
-    qtbot.waitUntil(lambda: not win.worker.busy(), timeout=WAIT)
+    close_window(qtbot, win)
 
 
 def bot_items(win, row):
@@ -94,7 +82,7 @@ def test_a_clarify_button_answers_for_that_intent_and_labels_the_message(qtbot, 
 
 
 def test_with_clarify_off_an_unsure_reply_says_so_in_its_badge(qtbot, qapp, model_home):
-    win = open_window(qtbot, qapp, model_home, Settings(threshold=0.99, margin=0.99, clarify=False))
+    win = unsure_home_window(qtbot, qapp, model_home, Settings(threshold=0.99, margin=0.99, clarify=False))
     try:
         send(qtbot, win, "요즘 좀 그래")
         items = bot_items(win, 1)
@@ -103,6 +91,4 @@ def test_with_clarify_off_an_unsure_reply_says_so_in_its_badge(qtbot, qapp, mode
         tip = win.chat.view.item_tooltip(win.chat.model.index(1), next(i for i in items if i.kind == "path"))
         assert "확신이 없어서" in tip and "말투: 반말" in tip
     finally:
-        win.close()
-        win.worker.wait()
-        qtbot.waitUntil(lambda: not win.worker.busy(), timeout=WAIT)
+        close_window(qtbot, win)
