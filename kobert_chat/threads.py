@@ -88,10 +88,13 @@ class BusyMeter:
         (j0, own0, t0), now = self._last, self._snapshot()
         self._last = now
         j1, own1, t1 = now
+        cores = os.cpu_count() or 1
         if j0 is None or j1 is None or j1[1] <= j0[1]:
-            return other_load()
-        busy = (j1[0] - j0[0]) / (j1[1] - j0[1]) * (os.cpu_count() or 1)
-        return max(0.0, busy - (own1 - own0) / max(t1 - t0, 1e-6))
+            # Too short an interval for the clock ticks: the load average, which counts waiting
+            # processes too (4.7 on 2 cores was seen), capped at what other programs can keep busy.
+            return min(float(cores), other_load())
+        busy = (j1[0] - j0[0]) / (j1[1] - j0[1]) * cores
+        return min(float(cores), max(0.0, busy - (own1 - own0) / max(t1 - t0, 1e-6)))
 
 
 def training_threads(load: float | None = None) -> int:
