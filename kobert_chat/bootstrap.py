@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from . import threads
+from . import paths, threads
+from .errors import KobertChatError
 from .nlu.starter import build_starter, recipe_from_env
-from .progress import Progress, ignore
+from .progress import Progress, Stage, ignore
 from .registry import Registry
 from .store import ModelVersion
 from .training_data import bundled_examples
@@ -45,7 +46,7 @@ def build_starter_version(
             should_stop=should_stop,
         )
         params = {"recipe": metrics.get("recipe"), "seed": seed, "mode": "full"}
-        return registry.commit(
+        version = registry.commit(
             staging,
             backbone="starter",
             parent=None,
@@ -54,3 +55,39 @@ def build_starter_version(
             params=params,
             activate=activate,
         )
+    remember_features(registry, version, [ex.text for ex in train + test], device, emit, should_stop)
+    return version
+
+
+def remember_features(
+    registry: Registry,
+    version: ModelVersion,
+    texts: list[str],
+    device: str = "cpu",
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    chunk: int = 1024,
+) -> bool:
+    """Run the new version's encoder over `texts` once and keep the features (nlu/encoder_memo.py),
+    so the first quick retrain does not (it is a forward pass over the bundled lines: a few percent of
+    the build). Optional: a cancel or an error only leaves the cache for that retrain to fill.
+    True when the memo was saved."""
+    from pathlib import Path
+
+    from .nlu.encoder_memo import EncoderMemo
+    from .nlu.model_io import load_model
+
+    emit = progress or ignore
+    stop = should_stop or (lambda: False)
+    emit(Stage("remember", "다음 학습을 빠르게 하려고 문장을 미리 읽어 두는 중"))
+    try:
+        model, tokenizer = load_model(Path(version.path), device)
+        memo = EncoderMemo.for_model(model, tokenizer)
+        for start in range(0, len(texts), chunk):
+            if stop():
+                return False
+            memo.features(model, tokenizer, texts[start : start + chunk], device)
+    except (KobertChatError, OSError, RuntimeError) as e:
+        log.warning("could not remember the encoder's features: %s", e)
+        return False
+    return memo.save(paths.features_dir(registry.models_dir.parent))

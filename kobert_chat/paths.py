@@ -69,6 +69,11 @@ def models_dir(home: Path | None = None) -> Path:
     return d
 
 
+def features_dir(home: Path | None = None) -> Path:
+    """Frozen-encoder features kept between quick retrains (nlu/encoder_memo.py): a cache, safe to delete."""
+    return (home or data_home()) / "cache" / "encoder-features"
+
+
 def logs_dir(home: Path | None = None) -> Path:
     d = (home or data_home()) / "logs"
     d.mkdir(parents=True, exist_ok=True)

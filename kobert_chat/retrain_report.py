@@ -5,7 +5,8 @@
 - the inbox outlook: the share of unlabeled messages whose predicted label changed between the two
   models. It shrinks as more labels stop teaching the model anything new; "이제 충분해요" when small.
 
-Each model predicts the union of those texts once.
+Each model predicts the union of those texts once; after a quick retrain both models share the frozen
+encoder, so its features come from the run's EncoderMemo (nlu/encoder_memo.py), computed once for both.
 """
 
 from __future__ import annotations
@@ -38,10 +39,12 @@ def judge(
     user: Sequence[Example],
     inbox: Sequence[str],
     device,
+    memo=None,
 ) -> Judgement:
+    """`memo`: the quick retrain's EncoderMemo; each model uses it only if it `serves` that model."""
     texts = list(dict.fromkeys([ex.text for ex in exam] + [ex.text for ex in user] + list(inbox)))
     new_heads = new_model.heads_config.heads
-    new = dict(zip(texts, predicted_labels(new_model, new_tokenizer, texts, device), strict=True))
+    new = dict(zip(texts, predicted_labels(new_model, new_tokenizer, texts, device, memo), strict=True))
     old, old_heads = None, None
     if old_folder is not None:
         from .nlu.model_io import load_model
@@ -52,7 +55,9 @@ def judge(
             old_model = None  # a damaged current model: nothing to compare with
         if old_model is not None:
             old_heads = old_model.heads_config.heads
-            old = dict(zip(texts, predicted_labels(old_model, old_tokenizer, texts, device), strict=True))
+            old = dict(
+                zip(texts, predicted_labels(old_model, old_tokenizer, texts, device, memo), strict=True)
+            )
             del old_model
     new_scores = exams.score(exam, [new[ex.text] for ex in exam], new_heads)
     old_scores = user_old = None
@@ -80,12 +85,15 @@ def judge(
     return Judgement(exam_report, regressions, change)
 
 
-def predicted_labels(model, tokenizer, texts: Sequence[str], device) -> list[dict[str, str]]:
-    """The model's label per head for each text."""
+def predicted_labels(model, tokenizer, texts: Sequence[str], device, memo=None) -> list[dict[str, str]]:
+    """The model's label per head for each text (from `memo`'s features when it serves the model)."""
     from .nlu.inference import probabilities
 
     if not texts:
         return []
-    probs = probabilities(model, tokenizer, texts, device)
+    if memo is not None and memo.serves(model, tokenizer):
+        probs = memo.probabilities(model, tokenizer, texts, device)
+    else:
+        probs = probabilities(model, tokenizer, texts, device)
     heads = model.heads_config.heads
     return [{h: heads[h][int(probs[h][i].argmax())] for h in heads} for i in range(len(texts))]

@@ -169,8 +169,21 @@ def _train_and_register(
     epochs = request.epochs or (40 if quick else 8)
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
     config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=3, head_lr=3e-3)
+    memo = None
+    if quick and dist.is_main:  # the frozen encoder's features from the last quick retrain (encoder_memo.py)
+        from .nlu.encoder_memo import EncoderMemo
+
+        memo = EncoderMemo.load(paths.features_dir(registry.models_dir.parent), model, tokenizer)
     result = train(
-        model, tokenizer, examples, config, device=device, progress=emit, should_stop=should_stop, dist=dist
+        model,
+        tokenizer,
+        examples,
+        config,
+        device=device,
+        progress=emit,
+        should_stop=should_stop,
+        dist=dist,
+        memo=memo,
     )
     if not dist.is_main:
         return None  # rank 0 evaluates, writes and reports
@@ -185,7 +198,10 @@ def _train_and_register(
         data.user,
         [m.text for m in store.unlabeled_messages(limit=INBOX_SAMPLE)],
         device,
+        result.memo,
     )
+    if result.memo is not None:  # the next quick retrain from this encoder reads them from disk
+        result.memo.save(paths.features_dir(registry.models_dir.parent))
     metrics = {
         "validation": result.metrics,
         "best_epoch": result.best_epoch,

@@ -43,7 +43,7 @@ def main() -> None:
     model.heads_config.tfidf_analyzer = args.analyzer
     model.set_tfidf(None)
     t0 = time.perf_counter()
-    _fit_tfidf(model, tok, train_set, val_set, torch.device("cpu"), ignore, lambda: False, False, args.min_df)
+    _fit_tfidf(model, tok, train_set, val_set, torch.device("cpu"), ignore, lambda: False, None, args.min_df)
     secs = time.perf_counter() - t0
     hc = model.heads_config
     print(

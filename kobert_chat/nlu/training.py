@@ -1,8 +1,9 @@
 """The one training path, used by the CLI, the app's retrain button (via a child process) and bench/.
 
 Multi-task: every example may carry labels for some heads; missing ones are masked out of the loss.
-Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, caches its features once and
-trains only the heads (seconds on CPU). Early stopping keeps the epoch with the best mean
+Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, takes its features from an
+EncoderMemo (encoder_memo.py: computed once per text, kept across retrains) and trains only the heads
+(seconds on CPU). Early stopping keeps the epoch with the best mean
 validation macro-F1 over heads. A model with a TF-IDF expert (tfidf.py) then gets it refit, with
 its mix chosen on the validation split (mixing.py); epochs are scored on the encoder alone.
 
@@ -29,10 +30,10 @@ from . import hardware, objective, optim
 from .augment import Augmenter
 from .batching import bucketed_order
 from .distributed import Dist
+from .encoder_memo import EncoderMemo
 from .evaluation import classification_report
 from .examples import Example, stratified_split
 from .inference import (
-    length_sorted_batches,
     mixed_probabilities,
     probabilities,
     to_device,
@@ -75,6 +76,7 @@ class TrainResult:
     n_val: int
     history: list[Epoch] = field(default_factory=list)
     val_examples: list[Example] = field(default_factory=list)
+    memo: EncoderMemo | None = None  # quick mode: the frozen encoder's features (the exam reuses them)
 
 
 def train(
@@ -88,7 +90,10 @@ def train(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     dist: Dist | None = None,
+    memo: EncoderMemo | None = None,
 ) -> TrainResult:
+    """`memo`: quick mode's remembered features for this model's encoder (encoder_memo.py; the
+    caller loaded it from disk and checked it `serves` the model); None: a fresh one."""
     emit = progress or ignore
     stop = should_stop or (lambda: False)
     device = torch.device(device)
@@ -107,10 +112,12 @@ def train(
         raise InputError("no labeled examples to train on")
     _check_labels(model, train_set + val_set)
     model.to(device)
-    return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist)
+    if config.mode == "quick" and memo is None:
+        memo = EncoderMemo.for_model(model, tokenizer)
+    return _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist, memo)
 
 
-def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist) -> TrainResult:
+def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dist, memo) -> TrainResult:
     if dist.backend == "nccl" and model.ngram is not None:
         raise InputError(
             "the n-gram channel has sparse gradients, which NCCL cannot average across GPUs; "
@@ -124,10 +131,17 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     class_weights = objective.class_weights(model, targets, device)
     sample_w = torch.tensor([ex.weight for ex in train_set], dtype=torch.float32)
     quick = config.mode == "quick"
+    memo = memo if quick else None
     model.freeze_encoder(quick)
-    features = _cached_features(model, tokenizer, [ex.text for ex in train_set], device) if quick else None
-    # Quick mode scores every epoch on the frozen encoder's cached validation features too.
-    val_cache = _ValidationCache.build(model, tokenizer, val_set, device) if quick and val_set else None
+    features = (
+        memo.features(model, tokenizer, [ex.text for ex in train_set], device) if memo is not None else None
+    )
+    # Quick mode scores every epoch on the frozen encoder's remembered validation features too.
+    val_cache = (
+        _ValidationCache.build(model, tokenizer, memo, val_set, device)
+        if memo is not None and val_set
+        else None
+    )
     # Token ids feed full mode only (quick mode trains on the cached features above).
     encoded = [] if quick else [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
     lengths = [len(e) for e in encoded]
@@ -235,9 +249,11 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     model.eval()
     if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
         best_metrics = _fit_tfidf(
-            model, tokenizer, train_set, val_set, device, emit, stop, quick, config.tfidf_min_df, old_expert
+            model, tokenizer, train_set, val_set, device, emit, stop, memo, config.tfidf_min_df, old_expert
         )
-    return TrainResult(model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set))
+    return TrainResult(
+        model, best_metrics, best_epoch, len(train_set), len(val_set), history, list(val_set), memo
+    )
 
 
 def evaluate_examples(
@@ -269,6 +285,7 @@ class _ValidationCache:
         cls,
         model: KoBertClassifier,
         tokenizer: KoBertTokenizer,
+        memo: EncoderMemo,
         examples: Sequence[Example],
         device: torch.device,
     ) -> _ValidationCache:
@@ -276,7 +293,7 @@ class _ValidationCache:
         bags = _ngram_bags(model, examples)
         return cls(
             texts,
-            to_device(_cached_features(model, tokenizer, texts, device), device),
+            to_device(memo.features(model, tokenizer, texts, device), device),
             to_device(batch_from_features(bags), device) if bags else None,
         )
 
@@ -311,18 +328,25 @@ def _fit_tfidf(
     device: torch.device,
     emit: Progress,
     stop: Callable[[], bool],
-    quick: bool = False,
+    memo: EncoderMemo | None = None,
     min_df: int = 1,
     warm_start=None,
 ) -> dict:
     """Fit the TF-IDF expert and its mix (mixing.py); returns the mixed model's validation reports,
     scored with the expert fit on the training split only (its final refit also saw validation).
-    Quick mode skips the search over C and the refit on train + validation (a quarter of the fits): it
-    keeps C = 10, what full builds choose here, and the expert fit on the training split.
+    Quick mode (a `memo` of the frozen encoder's features, which also gives the validation logits)
+    skips the search over C and the refit on train + validation (a quarter of the fits): it keeps
+    C = 10, what full builds choose here, and the expert fit on the training split.
     `warm_start`: the model's previous expert (a retrain), whose weights start the fits."""
     emit(Stage("tfidf", "자주 쓰는 표현을 익히는 중"))
     heads = model.heads_config.heads
-    val_probs = probabilities(model, tokenizer, [ex.text for ex in val_set], device) if val_set else {}
+    quick = memo is not None
+    val_texts = [ex.text for ex in val_set]
+    val_probs = {}
+    if val_set:  # the encoder alone: the model has no fitted expert yet (set_tfidf(None) above)
+        val_probs = (memo.probabilities if memo is not None else probabilities)(
+            model, tokenizer, val_texts, device
+        )
 
     def check_cancel() -> None:
         if stop():
@@ -408,18 +432,3 @@ def _check_labels(model: KoBertClassifier, examples: Sequence[Example]) -> None:
                 raise InputError(f"label for unknown head {head!r}; known heads: {', '.join(heads)}")
             if label not in heads[head]:
                 raise InputError(f"unknown {head} label {label!r} (text: {ex.text[:30]!r})")
-
-
-@torch.no_grad()  # not inference_mode: these tensors feed autograd later
-def _cached_features(
-    model: KoBertClassifier,
-    tokenizer: KoBertTokenizer,
-    texts: Sequence[str],
-    device: torch.device,
-    batch_size: int = 64,
-) -> torch.Tensor:
-    model.eval()
-    feats = torch.zeros((len(texts), model.bert_config.hidden_size))
-    for idx, batch in length_sorted_batches(tokenizer, texts, batch_size, device):
-        feats[idx] = model.encode(batch).float().cpu()
-    return feats
