@@ -227,3 +227,72 @@ def test_min_df_leaves_out_rare_ngrams():
     full, pruned = fit_vocabulary(texts, {"h": 2}), fit_vocabulary(texts, {"h": 2}, min_df=2)
     assert 0 < pruned.n_features < full.n_features
     assert set(pruned.keys.tolist()) <= set(full.keys.tolist())
+
+
+def test_gram_counts_are_each_distinct_ngram_with_its_count():
+    import zlib
+    from collections import Counter
+
+    from kobert_chat.nlu.korean_features import grams
+    from kobert_chat.nlu.starter import KOREAN_ANALYZER
+    from kobert_chat.nlu.tfidf import gram_counts
+
+    text = "ㅋㅋㅋ 고마워 고마워요!!"
+    want = Counter(zlib.crc32(g.encode("utf-8")) for g in grams(text, KOREAN_ANALYZER))
+    keys, counts = gram_counts(text, KOREAN_ANALYZER)
+    assert keys.tolist() == sorted(want) and counts.tolist() == [want[k] for k in sorted(want)]
+    assert not keys.flags.writeable  # cached: a caller must not change it
+
+
+def test_the_csr_pair_is_the_features_matrix_and_its_transpose():
+    from kobert_chat.nlu.tfidf import csr_pair
+
+    texts = [ex.text for ex in toy_examples(20)] + ["", "처음 보는 말"]
+    expert = fit_vocabulary(texts[:10], {"h": 2})
+    rows, cols, vals = expert.features(texts)
+    dense = torch.zeros(len(texts), expert.n_features).index_put_((rows, cols), vals, accumulate=True)
+    pair = csr_pair((rows, cols, vals), len(texts), expert.n_features)
+    assert torch.allclose(pair.mat.to_dense(), dense) and torch.allclose(pair.mat_t.to_dense(), dense.t())
+    with pytest.raises(ValueError, match="sorted by row"):
+        csr_pair((rows.flip(0), cols.flip(0), vals.flip(0)), len(texts), expert.n_features)
+
+
+def test_a_capped_fit_stops_at_its_budget_and_still_learns():
+    data = toy_examples(40)
+    texts = [ex.text for ex in data]
+    y = torch.tensor([0 if ex.labels["intent"] == "greeting" else 1 for ex in data])
+    capped, full = fit_vocabulary(texts, {"intent": 2}), fit_vocabulary(texts, {"intent": 2})
+    x = capped.features(texts)
+    assert fit_head(capped, "intent", x, y, torch.ones(len(y)), c=10.0, max_iter=3, history_size=2) <= 3
+    assert fit_head(full, "intent", x, y, torch.ones(len(y)), c=10.0) > 3
+    assert (capped.logits(texts)["intent"].argmax(1) == y).float().mean() > 0.9
+
+
+def test_without_refit_the_chosen_fit_is_final_not_fit_twice(monkeypatch):
+    """Quick mode (refit=False, one C): one fit per head; its weights, over T_expert, are the expert's."""
+    data = toy_examples(40)
+    train_part, val_part = data[:30], data[30:]
+
+    def labeled(exs):
+        return mixing.Labeled(
+            [ex.text for ex in exs],
+            {"intent": np.array([ex.labels["intent"] == "greeting" for ex in exs], int)},
+        )
+
+    calls = []
+    real_fit_head = mixing.fit_head
+    monkeypatch.setattr(mixing, "fit_head", lambda *a, **k: calls.append(a[1]) or real_fit_head(*a, **k))
+    val_logits = {"intent": np.zeros((len(val_part), 2))}
+    fit = mixing.fit_expert(
+        labeled(train_part), labeled(val_part), val_logits, {"intent": 2}, c_grid=(10.0,), refit=False
+    )
+    assert calls == ["intent"]
+    direct = fit_vocabulary([ex.text for ex in train_part], {"intent": 2})
+    t = labeled(train_part)
+    real_fit_head(
+        direct, "intent", direct.features(t.texts), torch.from_numpy(t.labels["intent"]), torch.ones(30), 10.0
+    )
+    t_exp = float(direct.head("intent").weight.norm() / fit.expert.head("intent").weight.norm())
+    assert t_exp > 0 and torch.allclose(
+        fit.expert.head("intent").weight * t_exp, direct.head("intent").weight
+    )

@@ -65,7 +65,7 @@ def label_ids(examples, head: str) -> np.ndarray:
 
 
 def _fit(expert, head, x, y, w, rows, c):
-    """One head's fit on the given rows, as mixing._fit_rows does."""
+    """One head's fit on the given rows, as mixing._Fits.fit does."""
     fit_head(
         expert,
         head,

@@ -23,8 +23,12 @@ import numpy as np
 import torch
 
 from .korean_features import CHAR_WB
-from .tfidf import TfidfExpert, fit_head, fit_vocabulary, sparse_linear
+from .tfidf import CsrPair, TfidfExpert, csr_pair, fit_head, fit_vocabulary, sparse_linear
 
+# A quick retrain's budget (training.py): L-BFGS warm-starts from the old expert's optimum, and by
+# 40 iterations (history 10) macro-F1 is within 0.003 of the converged fit on all bundled lines
+# (bench/expert_cost.py); converging takes 120-180 iterations, 3-4x the time.
+QUICK_MAX_ITER, QUICK_HISTORY = 40, 10
 C_GRID = (3.0, 10.0, 30.0)  # tried per head, strongest penalty first; 10 is the baseline's
 DEFAULT_C = 10.0  # for a head with no validation labels
 NO_VALIDATION_MIX = 0.5  # with nothing to choose on, trust both models equally
@@ -66,16 +70,21 @@ def fit_expert(
     analyzer: str = CHAR_WB,
     min_df: int = 1,
     warm_start: TfidfExpert | None = None,
+    max_iter: int = 500,
+    history_size: int = 20,
 ) -> ExpertFit:
     """Fit the expert and choose its mix per head (see the module docstring). `before_each_fit` may
     raise to cancel: each fit takes seconds. `analyzer`: which n-grams it reads (korean_features.py).
     `warm_start`: an expert fit before (a retrain's old model) whose weights start the fits, for the
-    n-grams and heads both know; the same convex objective is minimised, from closer to its optimum."""
+    n-grams and heads both know; the same convex objective is minimised, from closer to its optimum.
+    `max_iter`, `history_size`: each L-BFGS fit's budget (fit_head). Without `refit` the weights of
+    the chosen C, fit on train, are the final ones (no second fit on the same data)."""
     expert = fit_vocabulary(train.texts, heads, analyzer, min_df)
     if warm_start is not None and warm_start.analyzer == analyzer:
         _carry_weights(warm_start.cpu(), expert)  # fits run on the CPU; the old expert is not used again
     x, val_x = expert.features(train.texts), expert.features(val.texts)
-    mix, temps, chosen_c, expert_temps = {}, {}, {}, {}
+    fits = _Fits(max_iter, history_size, before_each_fit)
+    mix, temps, chosen_c, expert_temps, chosen_weights = {}, {}, {}, {}, {}
     val_probs = {h: _softmax(lg) for h, lg in val_encoder_logits.items()}
     for head in heads:
         rows = np.flatnonzero(train.labels[head] >= 0)
@@ -93,19 +102,19 @@ def fit_expert(
         y = val.labels[head][val_rows]
         t_enc = temperature(val_encoder_logits[head][val_rows], y)
         p_enc = _softmax(val_encoder_logits[head][val_rows] / t_enc)
-        best: tuple[float, float, float, float, np.ndarray] | None = None  # (log-loss, C, w, T_expert, mixed)
+        best: tuple | None = None  # (log-loss, C, w, T_expert, mixed, (weight, bias))
         for c in sorted(c_grid):  # strongest penalty first: each fit warm-starts from the previous optimum
-            before_each_fit()
-            _fit_rows(expert, head, x, rows, train, c)
+            fits.fit(expert, head, x, rows, train, c)
             h = expert.head(head)
             out = sparse_linear(_select(val_x, val_rows, len(val.texts)), len(val_rows), h.weight, h.bias)
             logits = out.detach().cpu().numpy()
             t_exp = temperature(logits, y)
             w, loss = choose_weight(p_enc, _softmax(logits / t_exp), y)
             if best is None or round(loss, 4) < round(best[0], 4):  # a tie keeps the stronger penalty
-                best = (loss, c, w, t_exp, (1 - w) * p_enc + w * _softmax(logits / t_exp))
+                mixed = (1 - w) * p_enc + w * _softmax(logits / t_exp)
+                best = (loss, c, w, t_exp, mixed, (h.weight.clone(), h.bias.clone()))
         assert best is not None  # c_grid is never empty
-        _, chosen_c[head], mix[head], expert_temps[head], mixed = best
+        _, chosen_c[head], mix[head], expert_temps[head], mixed, chosen_weights[head] = best
         temps[head] = t_enc
         val_probs[head][val_rows] = mixed
     data = train
@@ -118,9 +127,13 @@ def fit_expert(
         grown = fit_vocabulary(data.texts, heads, analyzer, min_df)
         _carry_weights(expert, grown)  # a warm start: the optimum moves little when 10 % more lines arrive
         expert, x = grown, grown.features(data.texts)
+        fits = _Fits(max_iter, history_size, before_each_fit)  # new rows: new matrices
     for head, c in chosen_c.items():  # the final weights: chosen C, calibration folded in
-        before_each_fit()
-        _fit_rows(expert, head, x, np.flatnonzero(data.labels[head] >= 0), data, c)
+        if data is train and head in chosen_weights:  # no refit: the chosen C's fit on train is final
+            expert.head(head).weight.copy_(chosen_weights[head][0])
+            expert.head(head).bias.copy_(chosen_weights[head][1])
+        else:
+            fits.fit(expert, head, x, np.flatnonzero(data.labels[head] >= 0), data, c)
         expert.head(head).weight /= expert_temps[head]
         expert.head(head).bias /= expert_temps[head]
     return ExpertFit(expert, mix, temps, chosen_c, val_probs)
@@ -147,10 +160,22 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
-def _fit_rows(expert: TfidfExpert, head: str, x, rows: np.ndarray, data: Labeled, c: float) -> None:
-    y = torch.from_numpy(data.labels[head][rows]).long()
-    w = torch.from_numpy(data.sample_weights()[rows]).float()
-    fit_head(expert, head, _select(x, rows, len(data.texts)), y, w, c)
+class _Fits:
+    """fit_head over a subset of rows, with one CSR matrix per distinct subset (heads labeled on the
+    same lines share it) and the budget and cancel check of the whole fit."""
+
+    def __init__(self, max_iter: int, history_size: int, before_each_fit: Callable[[], None]):
+        self.max_iter, self.history_size, self.before_each_fit = max_iter, history_size, before_each_fit
+        self._pairs: dict[bytes, CsrPair] = {}
+
+    def fit(self, expert: TfidfExpert, head: str, x, rows: np.ndarray, data: Labeled, c: float) -> None:
+        self.before_each_fit()
+        key = rows.tobytes()
+        if key not in self._pairs:
+            self._pairs[key] = csr_pair(_select(x, rows, len(data.texts)), len(rows), expert.n_features)
+        y = torch.from_numpy(data.labels[head][rows]).long()
+        w = torch.from_numpy(data.sample_weights()[rows]).float()
+        fit_head(expert, head, self._pairs[key], y, w, c, self.max_iter, self.history_size)
 
 
 def _carry_weights(old: TfidfExpert, new: TfidfExpert) -> None:

@@ -20,6 +20,7 @@ import functools
 import warnings
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -38,14 +39,16 @@ def word_ngrams(text: str, analyzer: str = CHAR_WB) -> list[str]:
 
 
 @functools.lru_cache(maxsize=2**15)  # a fit reads each text up to five times (vocabulary, features, refit)
-def gram_counts(text: str, analyzer: str = CHAR_WB) -> dict[int, int]:
-    """crc32 key -> count (callers must not change it: it is cached). crc32 is stable across runs and
-    machines, unlike hash()."""
-    counts: dict[int, int] = {}
-    for gram in grams(text, analyzer):
-        key = zlib.crc32(gram.encode("utf-8"))
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def gram_counts(text: str, analyzer: str = CHAR_WB) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct crc32 keys int64, their counts int32): arrays, not a dict, so 16k cached texts
+    take tens of MB rather than hundreds, and a fit's vocabulary and features are a few numpy calls.
+    Callers must not change them: they are cached. crc32 is stable across runs and machines, unlike hash()."""
+    keys = np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams(text, analyzer)), dtype=np.int64)
+    unique, counts = np.unique(keys, return_counts=True)
+    unique.flags.writeable = False
+    counts = counts.astype(np.int32)
+    counts.flags.writeable = False
+    return unique, counts
 
 
 class _Head(nn.Module):
@@ -92,26 +95,24 @@ class TfidfExpert(nn.Module):
         self.heads[head] = grown
 
     def features(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """TF-IDF rows as (row, column, value) triplets on the expert's device; each row has unit L2 norm."""
-        keys_np = self.keys.cpu().numpy()
-        rows, cols, tfs = [], [], []
-        for r, text in enumerate(texts):
-            counts = gram_counts(text, self.analyzer)
-            if not counts or not len(keys_np):
-                continue
-            k = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            pos = np.minimum(np.searchsorted(keys_np, k), len(keys_np) - 1)
-            known = keys_np[pos] == k
-            rows.append(np.full(int(known.sum()), r))
-            cols.append(pos[known])
-            tfs.append(1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]))
+        """TF-IDF rows as (row, column, value) triplets on the expert's device; each row has unit L2 norm.
+        Rows come in order and columns ascend within a row (so `csr_pair` needs no sort by row)."""
         device = self.idf.device
-        if not rows:
+        keys_np = self.keys.cpu().numpy()
+        counted = [gram_counts(text, self.analyzer) for text in texts]
+        if not counted or not len(keys_np):
             empty = torch.zeros(0, dtype=torch.long, device=device)
             return empty, empty, torch.zeros(0, device=device)
-        row_t = torch.from_numpy(np.concatenate(rows)).to(device)
-        col_t = torch.from_numpy(np.concatenate(cols)).to(device)
-        vals = torch.from_numpy(np.concatenate(tfs)).float().to(device) * self.idf[col_t]
+        k = np.concatenate([c[0] for c in counted])
+        n = np.concatenate([c[1] for c in counted])
+        row = np.repeat(np.arange(len(texts)), [len(c[0]) for c in counted])
+        pos = np.minimum(np.searchsorted(keys_np, k), len(keys_np) - 1)
+        known = keys_np[pos] == k  # n-grams never seen in training are ignored
+        row_t = torch.from_numpy(row[known]).to(device)
+        col_t = torch.from_numpy(pos[known]).to(device)
+        vals = (
+            torch.from_numpy(1.0 + np.log(n[known].astype(np.float64))).float().to(device) * self.idf[col_t]
+        )
         norms = torch.zeros(len(texts), device=device).index_add_(0, row_t, vals * vals).sqrt()
         return row_t, col_t, vals / norms[row_t]
 
@@ -137,49 +138,78 @@ def fit_vocabulary(
 ) -> TfidfExpert:
     """A new expert whose vocabulary and idf come from these texts (all zero weights). `min_df` > 1
     leaves out n-grams seen in fewer texts: most of a large vocabulary is n-grams seen once."""
-    df: dict[int, int] = {}
-    for text in texts:
-        for key in gram_counts(text, analyzer):
-            df[key] = df.get(key, 0) + 1
-    keys = sorted(k for k, n in df.items() if n >= min_df)
-    expert = TfidfExpert(len(keys), heads, analyzer)
+    seen = [gram_counts(text, analyzer)[0] for text in texts]  # each text's distinct keys
+    all_keys, df = np.unique(np.concatenate(seen) if seen else np.zeros(0, np.int64), return_counts=True)
+    keep = df >= min_df
+    expert = TfidfExpert(int(keep.sum()), heads, analyzer)
     n = len(texts)
-    counts = torch.tensor([df[k] for k in keys], dtype=torch.float64)
-    expert.keys.copy_(torch.tensor(keys, dtype=torch.long))
+    counts = torch.from_numpy(df[keep].astype(np.float64))
+    expert.keys.copy_(torch.from_numpy(all_keys[keep]))
     expert.idf.copy_(
         (torch.log(torch.tensor((1.0 + n)) / (1.0 + counts)) + 1.0).float()
     )  # scikit-learn's smooth idf
     return expert
 
 
+@dataclass(frozen=True)
+class CsrPair:
+    """Labeled rows as CSR, with a CSR copy of the transpose for the gradient. Built once per set of
+    rows and shared by every fit on them (both heads, every C): building it costs ~1 s on 16k lines."""
+
+    mat: torch.Tensor  # (n, V)
+    mat_t: torch.Tensor  # (V, n)
+
+
+def csr_pair(x: tuple[torch.Tensor, torch.Tensor, torch.Tensor], n_rows: int, n_cols: int) -> CsrPair:
+    """From triplets sorted by row (TfidfExpert.features, mixing._select keep that order)."""
+    rows, cols, vals = (t.cpu() for t in x)
+    if len(rows) > 1 and bool((rows[1:] < rows[:-1]).any()):
+        raise ValueError("csr_pair needs triplets sorted by row")
+    r, c = rows.numpy(), cols.numpy()
+    order = np.argsort(c, kind="stable")  # the transpose, rows ascending within each column
+
+    def crow(index: np.ndarray, n: int) -> torch.Tensor:
+        out = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(index, minlength=n), out=out[1:])
+        return torch.from_numpy(out)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "sparse CSR support is in beta": not for our users
+        mat = torch.sparse_csr_tensor(crow(r, n_rows), cols.long(), vals.float(), (n_rows, n_cols))
+        mat_t = torch.sparse_csr_tensor(
+            crow(c, n_cols),
+            torch.from_numpy(r[order]),
+            vals.float()[torch.from_numpy(order)],
+            (n_cols, n_rows),
+        )
+    return CsrPair(mat, mat_t)
+
+
 def fit_head(
     expert: TfidfExpert,
     head: str,
-    x: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    x: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | CsrPair,
     y: torch.Tensor,
     sample_w: torch.Tensor,
     c: float,
     max_iter: int = 500,
+    history_size: int = 20,
 ) -> int:
     """Fit one head on the CPU: multinomial logistic regression, balanced class weights, L2 penalty 1/C.
 
-    `x` holds the labeled rows only (row ids 0..len(y)-1); `sample_w` multiplies each row's loss.
-    scikit-learn's objective C * sum(w_i * loss_i) + 0.5 * ||W||^2, divided by C * sum(w_i) so its
-    scale does not depend on the data size (L-BFGS tolerances then mean the same on any data).
-    Returns the number of L-BFGS iterations it took.
+    `x` holds the labeled rows only (row ids 0..len(y)-1), as triplets or a prebuilt `csr_pair`;
+    `sample_w` multiplies each row's loss. scikit-learn's objective C * sum(w_i * loss_i) + 0.5 * ||W||^2,
+    divided by C * sum(w_i) so its scale does not depend on the data size (L-BFGS tolerances then mean
+    the same on any data). `max_iter` / `history_size` bound the L-BFGS cost (quick retrains cap both:
+    mixing.py). Returns the number of L-BFGS iterations it took.
     """
     k = expert.head(head).bias.shape[0]
     counts = torch.bincount(y, minlength=k).double()
     class_w = torch.where(counts > 0, len(y) / (k * counts.clamp(min=1)), torch.zeros_like(counts))
     row_w = (class_w[y] * sample_w.double()).float()  # (n,)
     total = float(row_w.sum())
-    rows, cols, vals = (t.cpu() for t in x)
-    coo = torch.sparse_coo_tensor(
-        torch.stack([rows, cols]), vals, (len(y), expert.n_features), check_invariants=False
-    ).coalesce()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "sparse CSR support is in beta": not for our users
-        mat, mat_t = coo.to_sparse_csr(), coo.t().coalesce().to_sparse_csr()  # ~10x faster products than COO
+    pair = x if isinstance(x, CsrPair) else csr_pair(x, len(y), expert.n_features)
+    mat, mat_t = pair.mat, pair.mat_t
     # warm start from the head's current weights: zeros after fit_vocabulary, the previous C's optimum in a grid
     w = expert.head(head).weight.detach().cpu().clone().requires_grad_()
     b = expert.head(head).bias.detach().cpu().clone().requires_grad_()
@@ -187,7 +217,7 @@ def fit_head(
         [w, b],
         lr=1.0,
         max_iter=max_iter,
-        history_size=20,
+        history_size=history_size,
         tolerance_grad=1e-6,
         tolerance_change=1e-10,
         line_search_fn="strong_wolfe",

@@ -38,7 +38,7 @@ from .inference import (
     probabilities,
     to_device,
 )
-from .mixing import C_GRID, DEFAULT_C, Labeled, fit_expert
+from .mixing import C_GRID, DEFAULT_C, QUICK_HISTORY, QUICK_MAX_ITER, Labeled, fit_expert
 from .model import KoBertClassifier
 from .ngrams import NgramBatch, batch_from_features, ngram_features
 from .tokenizer import KoBertTokenizer, pad
@@ -336,7 +336,8 @@ def _fit_tfidf(
     scored with the expert fit on the training split only (its final refit also saw validation).
     Quick mode (a `memo` of the frozen encoder's features, which also gives the validation logits)
     skips the search over C and the refit on train + validation (a quarter of the fits): it keeps
-    C = 10, what full builds choose here, and the expert fit on the training split.
+    C = 10, what full builds choose here, and the expert fit on the training split, with a capped
+    L-BFGS budget (mixing.QUICK_MAX_ITER) that starts from the old expert.
     `warm_start`: the model's previous expert (a retrain), whose weights start the fits."""
     emit(Stage("tfidf", "자주 쓰는 표현을 익히는 중"))
     heads = model.heads_config.heads
@@ -363,6 +364,8 @@ def _fit_tfidf(
         analyzer=model.heads_config.tfidf_analyzer,
         min_df=min_df,
         warm_start=warm_start,
+        max_iter=QUICK_MAX_ITER if quick else 500,
+        history_size=QUICK_HISTORY if quick else 20,
     )
     model.set_tfidf(fit.expert, fit.mix, fit.encoder_temperature, fit.c)
 
