@@ -89,8 +89,8 @@ def kobert_size_folder(tokenizer_from: Path) -> Path:
 
 def make_home(home: Path, model_folder: Path, backbone: str) -> Path:
     """A fresh data home whose active version is a copy of model_folder. A starter's home also gets
-    what the first-run build leaves beside it: the encoder's features of the bundled lines
-    (bootstrap.remember_features), computed once per starter folder and copied from bench/out/cache."""
+    what the first-run build leaves beside it: the encoder's features and the n-grams of the bundled
+    lines (bootstrap.remember_features), computed once per starter folder and copied from bench/out/cache."""
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     store = Store.open(paths.database_path(home))
@@ -103,24 +103,25 @@ def make_home(home: Path, model_folder: Path, backbone: str) -> Path:
             staging, backbone=backbone, parent=None, metrics={}, n_train=0, params={}, activate=True
         )
         if backbone == "starter":
-            _remembered_features(registry, version, Path(model_folder), paths.features_dir(home))
+            _remembered_features(registry, version, Path(model_folder), home / "cache")
     finally:
         store.close()
     return home
 
 
-def _remembered_features(registry: Registry, version, model_folder: Path, features_dir: Path) -> None:
+def _remembered_features(registry: Registry, version, model_folder: Path, cache_dir: Path) -> None:
+    """The home's cache/ folder (encoder-features/, text-grams/) as the first-run build leaves it."""
     from kobert_chat.bootstrap import remember_features
 
-    cached = CACHE / f"{model_folder.name}-features"
+    cached = CACHE / f"{model_folder.name}-cache"
     if not cached.is_dir():
         texts = [ex.text for ex in bundled_examples("train") + bundled_examples("test")]
         if not remember_features(registry, version, texts):
             return
-        shutil.copytree(features_dir, cached.with_name(cached.name + ".tmp"), dirs_exist_ok=True)
+        shutil.copytree(cache_dir, cached.with_name(cached.name + ".tmp"), dirs_exist_ok=True)
         cached.with_name(cached.name + ".tmp").rename(cached)
         return
-    shutil.copytree(cached, features_dir, dirs_exist_ok=True)
+    shutil.copytree(cached, cache_dir, dirs_exist_ok=True)
 
 
 def chat_texts() -> list[str]:

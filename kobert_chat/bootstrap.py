@@ -70,10 +70,12 @@ def remember_features(
 ) -> bool:
     """Run the new version's encoder over `texts` once and keep the features (nlu/encoder_memo.py),
     so the first quick retrain does not (it is a forward pass over the bundled lines: a few percent of
-    the build). Optional: a cancel or an error only leaves the cache for that retrain to fill.
-    True when the memo was saved."""
+    the build); keep the texts' n-grams too (nlu/text_grams.py: the build cut them already, so this
+    costs a file write). Optional: a cancel or an error only leaves the cache for that retrain to
+    fill. True when the memo was saved."""
     from pathlib import Path
 
+    from .nlu import text_grams
     from .nlu.encoder_memo import EncoderMemo
     from .nlu.model_io import load_model
 
@@ -90,4 +92,7 @@ def remember_features(
     except (KobertChatError, OSError, RuntimeError) as e:
         log.warning("could not remember the encoder's features: %s", e)
         return False
-    return memo.save(paths.features_dir(registry.models_dir.parent))
+    home = registry.models_dir.parent
+    config = model.heads_config
+    text_grams.save(paths.text_grams_dir(home), config.tfidf_analyzer, config.ngram_buckets, texts)
+    return memo.save(paths.features_dir(home))

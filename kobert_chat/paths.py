@@ -74,6 +74,11 @@ def features_dir(home: Path | None = None) -> Path:
     return (home or data_home()) / "cache" / "encoder-features"
 
 
+def text_grams_dir(home: Path | None = None) -> Path:
+    """Each text's n-grams kept between retrains (nlu/text_grams.py): a cache, safe to delete."""
+    return (home or data_home()) / "cache" / "text-grams"
+
+
 def logs_dir(home: Path | None = None) -> Path:
     d = (home or data_home()) / "logs"
     d.mkdir(parents=True, exist_ok=True)

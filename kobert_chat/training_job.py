@@ -119,6 +119,13 @@ def run_training(
         store.close()
 
 
+def _gram_kinds(model) -> tuple[str | None, int | None]:
+    """The n-grams this model reads: its TF-IDF expert's analyzer and its n-gram bag's bucket count."""
+    config = model.heads_config
+    analyzer = model.tfidf.analyzer if model.tfidf is not None else config.tfidf_analyzer
+    return analyzer, config.ngram_buckets or None
+
+
 def _other_rank(
     request: TrainRequest,
     store: Store,
@@ -169,6 +176,11 @@ def _train_and_register(
     epochs = request.epochs or (40 if quick else 8)
     lr = request.lr or (5e-5 if backbone == "kobert" else 5e-4)
     config = TrainConfig(mode=request.mode, epochs=epochs, seed=request.seed, lr=lr, patience=3, head_lr=3e-3)
+    from .nlu import text_grams
+
+    grams_dir = paths.text_grams_dir(registry.models_dir.parent)
+    analyzer, buckets = _gram_kinds(model)
+    text_grams.load(grams_dir, analyzer, buckets)  # what earlier builds and retrains cut into n-grams
     memo = None
     if quick and dist.is_main:  # the frozen encoder's features from the last quick retrain (encoder_memo.py)
         from .nlu.encoder_memo import EncoderMemo
@@ -189,6 +201,7 @@ def _train_and_register(
         return None  # rank 0 evaluates, writes and reports
     emit(Stage("exam", "시험 문장으로 지금 모델과 새 모델을 비교하는 중"))
     active = registry.active()
+    inbox = [m.text for m in store.unlabeled_messages(limit=INBOX_SAMPLE)]
     judgement = judge(
         result.model,
         tokenizer,
@@ -196,12 +209,13 @@ def _train_and_register(
         data.exam,
         data.user_exam,
         data.user,
-        [m.text for m in store.unlabeled_messages(limit=INBOX_SAMPLE)],
+        inbox,
         device,
         result.memo,
     )
     if result.memo is not None:  # the next quick retrain from this encoder reads them from disk
         result.memo.save(paths.features_dir(registry.models_dir.parent))
+    text_grams.save(grams_dir, analyzer, buckets, [ex.text for ex in examples + data.exam] + inbox)
     metrics = {
         "validation": result.metrics,
         "best_epoch": result.best_epoch,

@@ -200,6 +200,14 @@ def test_the_first_run_build_remembers_the_bundled_lines(home, monkeypatch):
     feats = memo.features(model, tok, texts)
     assert memo.computed == 0  # the first quick retrain reads these instead of running the encoder
     assert torch.allclose(feats, direct_features(model, tok, texts), atol=1e-5)
+    # and their n-grams, for the TF-IDF expert and the n-gram bag (nlu/text_grams.py)
+    from kobert_chat.nlu import remembered, text_grams
+
+    remembered.forget()
+    config = model.heads_config
+    read = text_grams.load(paths.text_grams_dir(home), config.tfidf_analyzer, config.ngram_buckets)
+    remembered.forget()
+    assert read == 2 * len(set(texts))
 
 
 def test_stopping_while_remembering_keeps_the_finished_starter(home, monkeypatch):

@@ -26,6 +26,7 @@ import torch
 from .. import atomic
 from .inference import length_sorted_batches, mixed_probabilities, ngram_input
 from .model import KoBertClassifier
+from .remembered import text_key
 from .tokenizer import KoBertTokenizer
 
 KEEP_FILES = 3  # memos of other encoders kept on disk (a user may switch back to an older version)
@@ -41,10 +42,6 @@ def encoder_digest(model: KoBertClassifier, tokenizer: KoBertTokenizer) -> str:
     h.update(tokenizer.sp.serialized_model_proto())
     h.update(f"|{tokenizer.max_length}|{model.heads_config.pooling}".encode())
     return h.hexdigest()
-
-
-def text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=_KEY_BYTES).digest()
 
 
 class EncoderMemo:

@@ -13,7 +13,10 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from . import remembered
 
 MAX_CHARS = 512  # n-grams come from the head of very long messages only
 
@@ -47,29 +50,35 @@ def hashed_counts(text: str, buckets: int) -> dict[int, float]:
     return counts
 
 
-def ngram_features(text: str, buckets: int) -> tuple[list[int], list[float]]:
-    """One text's bag: bucket ids and weights (sublinear tf, then L2-normalised: the same shaping that
-    makes TF-IDF + LR strong). Training computes these once per text instead of once per epoch."""
+def ngram_features(text: str, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """One text's bag: bucket ids (int64) and weights (float32; sublinear tf, then L2-normalised: the
+    same shaping that makes TF-IDF + LR strong). Training computes these once per text instead of once
+    per epoch; a retrain reads them from disk when text_grams.py remembered the text."""
+    known = remembered.lookup("bag", str(buckets), text)
+    if known is not None:
+        return known
     counts = hashed_counts(text, buckets)
     if not counts:  # EmbeddingBag wants a non-empty bag; a zero weight adds nothing
-        return [0], [0.0]
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.float32)
     vals = {k: 1.0 + math.log(v) for k, v in counts.items()}
     norm = sum(v * v for v in vals.values()) ** 0.5 or 1.0
-    return list(vals), [v / norm for v in vals.values()]
+    return (
+        np.fromiter(vals, dtype=np.int64, count=len(vals)),
+        np.array([v / norm for v in vals.values()], dtype=np.float32),
+    )
 
 
-def batch_from_features(features: Sequence[tuple[list[int], list[float]]]) -> NgramBatch:
-    ids: list[int] = []
-    weights: list[float] = []
-    offsets: list[int] = []
-    for bag_ids, bag_weights in features:
-        offsets.append(len(ids))
-        ids.extend(bag_ids)
-        weights.extend(bag_weights)
+def batch_from_features(features: Sequence[tuple[np.ndarray, np.ndarray]]) -> NgramBatch:
+    lengths = np.array([len(ids) for ids, _ in features], dtype=np.int64)
+    offsets = np.zeros(len(features), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    if not len(features):
+        empty = torch.zeros(0, dtype=torch.long)
+        return NgramBatch(empty, empty, torch.zeros(0))
     return NgramBatch(
-        torch.tensor(ids, dtype=torch.long),
-        torch.tensor(offsets, dtype=torch.long),
-        torch.tensor(weights, dtype=torch.float32),
+        torch.from_numpy(np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in features])),
+        torch.from_numpy(offsets),
+        torch.from_numpy(np.concatenate([np.asarray(w, dtype=np.float32) for _, w in features])),
     )
 
 

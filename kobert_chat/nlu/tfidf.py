@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import remembered
 from .korean_features import CHAR_WB, check_analyzer, grams
 
 N_MIN, N_MAX = 1, 4  # char_wb's n-gram sizes (korean_features.py)
@@ -42,12 +43,15 @@ def word_ngrams(text: str, analyzer: str = CHAR_WB) -> list[str]:
 def gram_counts(text: str, analyzer: str = CHAR_WB) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct crc32 keys int64, their counts int32): arrays, not a dict, so 16k cached texts
     take tens of MB rather than hundreds, and a fit's vocabulary and features are a few numpy calls.
-    Callers must not change them: they are cached. crc32 is stable across runs and machines, unlike hash()."""
+    Read from disk when text_grams.py remembered the text. Callers must not change them: they are
+    cached. crc32 is stable across runs and machines, unlike hash()."""
+    known = remembered.lookup("tfidf", analyzer, text)
+    if known is not None:
+        return known
     keys = np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams(text, analyzer)), dtype=np.int64)
     unique, counts = np.unique(keys, return_counts=True)
-    unique.flags.writeable = False
     counts = counts.astype(np.int32)
-    counts.flags.writeable = False
+    unique.flags.writeable = counts.flags.writeable = False
     return unique, counts
 
 
