@@ -92,8 +92,9 @@ def train(
     dist: Dist | None = None,
     memo: EncoderMemo | None = None,
 ) -> TrainResult:
-    """`memo`: quick mode's remembered features for this model's encoder (encoder_memo.py; the
-    caller loaded it from disk and checked it `serves` the model); None: a fresh one."""
+    """`memo`: quick mode's remembered features for this model's encoder (encoder_memo.py;
+    EncoderMemo.load keys the file by this model's digest, so it serves it); None: a fresh one.
+    Full mode trains the encoder, so it ignores any memo."""
     emit = progress or ignore
     stop = should_stop or (lambda: False)
     device = torch.device(device)
