@@ -41,10 +41,17 @@ def judge(
     device,
     memo=None,
 ) -> Judgement:
-    """`memo`: the quick retrain's EncoderMemo; each model uses it only if it `serves` that model."""
+    """`memo`: the quick retrain's EncoderMemo, made for the new model's frozen encoder (so the new
+    model uses it as it is); the old model uses it only if it `serves` it (a hash of its encoder)."""
     texts = list(dict.fromkeys([ex.text for ex in exam] + [ex.text for ex in user] + list(inbox)))
     new_heads = new_model.heads_config.heads
-    new = dict(zip(texts, predicted_labels(new_model, new_tokenizer, texts, device, memo), strict=True))
+    new = dict(
+        zip(
+            texts,
+            predicted_labels(new_model, new_tokenizer, texts, device, memo, memo_is_its_own=True),
+            strict=True,
+        )
+    )
     old, old_heads = None, None
     if old_folder is not None:
         from .nlu.model_io import load_model
@@ -85,13 +92,16 @@ def judge(
     return Judgement(exam_report, regressions, change)
 
 
-def predicted_labels(model, tokenizer, texts: Sequence[str], device, memo=None) -> list[dict[str, str]]:
-    """The model's label per head for each text (from `memo`'s features when it serves the model)."""
+def predicted_labels(
+    model, tokenizer, texts: Sequence[str], device, memo=None, memo_is_its_own: bool = False
+) -> list[dict[str, str]]:
+    """The model's label per head for each text (from `memo`'s features when it serves the model;
+    `memo_is_its_own`: the caller made the memo for this model, so the encoder is not hashed again)."""
     from .nlu.inference import probabilities
 
     if not texts:
         return []
-    if memo is not None and memo.serves(model, tokenizer):
+    if memo is not None and (memo_is_its_own or memo.serves(model, tokenizer)):
         probs = memo.probabilities(model, tokenizer, texts, device)
     else:
         probs = probabilities(model, tokenizer, texts, device)

@@ -150,9 +150,13 @@ def test_a_second_quick_retrain_runs_the_encoder_on_nothing_it_has_seen(model_ho
         return real_encode(self, batch)
 
     monkeypatch.setattr(KoBertClassifier, "encode", counting_encode)
+    digests = []
+    real_digest = encoder_memo.encoder_digest
+    monkeypatch.setattr(encoder_memo, "encoder_digest", lambda m, t: digests.append(1) or real_digest(m, t))
     done = run_training(request, home=model_home)
     assert done is not None and done.version
     assert calls == []  # training, validation, the exam and both models' predictions: all remembered
+    assert len(digests) == 2  # hashing the encoder (~1 s for KoBERT): on load, and for the old model
     assert len(list(folder.glob("*.safetensors"))) == 1  # same encoder, same file
 
 
