@@ -39,9 +39,11 @@ def open_window(qtbot, qapp):
     win = MainWindow(device="cpu")
     qtbot.addWidget(win)
     win.show()
+    settled: list[bool] = []  # the engine's thread says "loaded" before the window has shown its notices
+    win.model_loaded.connect(lambda: settled.append(True))
     with qtbot.waitSignal(win.ready, timeout=WAIT):
         win.start()
-    qtbot.waitUntil(lambda: win.model_is_loaded, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.model_is_loaded and bool(settled), timeout=WAIT)
     return win
 
 
