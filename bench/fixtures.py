@@ -62,7 +62,7 @@ def starter_folder(log=print) -> Path:
     folder = CACHE / f"starter-{_fingerprint()}"
     if (folder / "model.safetensors").is_file():
         return folder
-    log(f"building the starter model into {folder} (once per code version, ~1.5 min idle)")
+    log(f"building the starter model into {folder} (once per code version, ~8 min idle on 2 cores)")
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     build_starter(staging, bundled_examples("train"), bundled_examples("test"), recipe=DEFAULT_RECIPE, seed=0)

@@ -35,6 +35,7 @@ def machine(monkeypatch: pytest.MonkeyPatch, sampled: float | None, averaged: fl
     """What the two signals say other programs keep busy right now."""
     monkeypatch.setattr(threads, "other_busy_cores", lambda sample_s=threads.SAMPLE_S: sampled)
     monkeypatch.setattr(threads, "other_load", lambda: averaged)
+    monkeypatch.setattr(threads.BusyMeter, "since_last", lambda self: sampled)  # the epoch-long reading
 
 
 @pytest.mark.parametrize(("load", "expected"), [(0.0, 2), (0.4, 2), (0.6, 1), (1.0, 1), (2.0, 1), (7.5, 1)])
@@ -105,12 +106,32 @@ def test_a_real_sample_is_a_share_of_the_machine():
 
 def test_thread_count_is_rechecked_at_every_epoch_once(monkeypatch: pytest.MonkeyPatch):
     calls, seen = [], []
-    monkeypatch.setattr(threads, "apply_training_threads", lambda running=False: calls.append(running) or 1)
+    monkeypatch.setattr(
+        threads, "apply_training_threads", lambda running=False, busy=None: calls.append(running) or 1
+    )
     emit = threads.rechecking(threads.rechecking(seen.append))  # wrapped twice: still one re-check
     emit(progress.Stage("train"))
     emit(progress.Epoch(1, 0.5, {}, 10.0))
     assert calls == [True]
     assert [type(e) for e in seen] == [progress.Stage, progress.Epoch]
+
+
+def test_an_epoch_recheck_reads_the_machine_over_that_epoch(
+    two_cores, monkeypatch: pytest.MonkeyPatch, keep_threads
+):
+    """Between epochs the busy share comes from the epoch just run (no sleeping sample); where it says
+    nothing, the short sample decides."""
+    jiffies = iter([(1000, 4000), (1180, 4200), (1180, 4200)])  # 90 % busy over the epoch, then no tick
+    monkeypatch.setattr(threads, "_cpu_jiffies", lambda: next(jiffies))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "other_busy_cores", lambda sample_s=0.2: 0.0)
+    torch.set_num_threads(2)
+    emit = threads.rechecking(lambda event: None)
+    time.sleep(0.05)  # the "epoch": our own process idle, so the busy share is other programs'
+    emit(progress.Epoch(1, 0.5, {}, 10.0))
+    assert torch.get_num_threads() == 1  # 1.8 cores busy, hardly any of it ours: others hold them
+    emit(progress.Epoch(2, 0.5, {}, 10.0))
+    assert torch.get_num_threads() == 2  # no tick in between: the (idle) sample decides
 
 
 @pytest.mark.parametrize(("busy", "expected"), [(5.0, 1), (0.0, 2)])

@@ -27,13 +27,27 @@ def test_full_training_learns_a_separable_task(tiny_model_dir):
 
 def test_quick_mode_trains_heads_only(tiny_model_dir):
     model, tok = load_model(tiny_model_dir)
+    assert model.ngram is not None  # the shipped layout: the n-gram bag beside the encoder
     before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    bag_before = model.ngram.weight.detach().clone()
+    heads_before = {h: head.weight.detach().clone() for h, head in model.heads.items()}
     cfg = TrainConfig(mode="quick", epochs=15, batch_size=16, head_lr=2e-2, patience=20)
     result = train(model, tok, toy_examples(), cfg)
     after = model.encoder.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # encoder untouched
+    assert torch.equal(model.ngram.weight.detach(), bag_before)  # the n-gram bag too
+    assert not torch.equal(model.heads["intent"].weight.detach(), heads_before["intent"])  # heads learned
     assert result.metrics["intent"]["accuracy"] >= 0.9
     assert all(p.requires_grad for p in model.encoder.parameters())  # unfrozen again for later use
+    assert model.ngram.weight.requires_grad
+
+
+def test_full_mode_trains_the_ngram_bag(tiny_model_dir):
+    model, tok = load_model(tiny_model_dir)
+    assert model.ngram is not None
+    bag_before = model.ngram.weight.detach().clone()
+    train(model, tok, toy_examples(), TrainConfig(mode="full", epochs=1, batch_size=16, patience=5))
+    assert not torch.equal(model.ngram.weight.detach(), bag_before)
 
 
 def test_missing_labels_are_masked(tiny_model_dir):

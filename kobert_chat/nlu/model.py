@@ -100,8 +100,16 @@ class KoBertClassifier(nn.Module):
         if self.ngram is not None:
             if ngrams is None:
                 raise ValueError("this model uses n-gram features; pass an NgramBatch")
-            bag = self.ngram(ngrams.ids, ngrams.offsets, per_sample_weights=ngrams.weights)  # (B, D)
-            feats = torch.cat([encoded, bag.to(encoded.dtype)], dim=-1)  # (B, H + D)
+            feats = torch.cat([encoded, self.bag(ngrams).to(encoded.dtype)], dim=-1)  # (B, H + D)
+        return self.logits_over(feats)
+
+    def bag(self, ngrams: NgramBatch) -> torch.Tensor:
+        """The n-gram side channel's output (B, D); the model must have one."""
+        assert self.ngram is not None
+        return self.ngram(ngrams.ids, ngrams.offsets, per_sample_weights=ngrams.weights)
+
+    def logits_over(self, feats: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The heads over what they read (B, head_input_size): encoder features, then the bag's."""
         feats = self.dropout(feats)
         return {name: head(feats) for name, head in self.heads.items()}  # each (B, n_labels)
 
@@ -158,6 +166,12 @@ class KoBertClassifier(nn.Module):
     def freeze_encoder(self, frozen: bool = True) -> None:
         for p in self.encoder.parameters():
             p.requires_grad = not frozen
+
+    def freeze_features(self, frozen: bool = True) -> None:
+        """The encoder and the n-gram bag: what quick mode keeps as they are (it trains the heads)."""
+        self.freeze_encoder(frozen)
+        if self.ngram is not None:
+            self.ngram.weight.requires_grad = not frozen
 
 
 def starter_bert_config(

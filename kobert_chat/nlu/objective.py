@@ -18,14 +18,15 @@ IGNORE = -100
 
 
 class TrainingForward(nn.Module):
-    """The training forward DDP wraps: token batches (full mode) or cached encoder features (quick mode)."""
+    """The training forward DDP wraps: token batches (full mode) or, in quick mode, what the heads read
+    (the frozen encoder's remembered features and the frozen n-gram bag's output)."""
 
     def __init__(self, model: KoBertClassifier, quick: bool):
         super().__init__()
         self.model, self.quick = model, quick
 
     def forward(self, inputs, grams: NgramBatch | None) -> dict[str, torch.Tensor]:
-        return self.model.head_logits(inputs, grams) if self.quick else self.model(inputs, grams)
+        return self.model.logits_over(inputs) if self.quick else self.model(inputs, grams)
 
 
 def targets(model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, torch.Tensor]:

@@ -21,7 +21,7 @@ def optimizers(model: KoBertClassifier, config: TrainConfig) -> list[torch.optim
     """AdamW for dense weights; SparseAdam for the n-gram table, whose gradient touches only the
     rows a batch used (a dense update of a 10M-row table each step would dominate training time)."""
     optimizers = [_optimizer(model, config)]
-    if model.ngram is not None:
+    if model.ngram is not None and model.ngram.weight.requires_grad:  # quick mode keeps the bag
         optimizers.append(torch.optim.SparseAdam([model.ngram.weight], lr=config.head_lr))
     return optimizers
 

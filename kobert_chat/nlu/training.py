@@ -1,9 +1,9 @@
 """The one training path, used by the CLI, the app's retrain button (via a child process) and bench/.
 
 Multi-task: every example may carry labels for some heads; missing ones are masked out of the loss.
-Modes: "full" fine-tunes encoder + heads; "quick" freezes the encoder, takes its features from an
-EncoderMemo (encoder_memo.py: computed once per text, kept across retrains) and trains only the heads
-(seconds on CPU). Early stopping keeps the epoch with the best mean
+Modes: "full" fine-tunes encoder, n-gram bag and heads; "quick" freezes the encoder and the n-gram
+bag, takes the encoder's features from an EncoderMemo (encoder_memo.py: computed once per text, kept
+across retrains) and trains only the heads (a second on CPU). Early stopping keeps the epoch with the best mean
 validation macro-F1 over heads. A model with a TF-IDF expert (tfidf.py) then gets it refit, with
 its mix chosen on the validation split (mixing.py); epochs are scored on the encoder alone.
 
@@ -133,7 +133,10 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     sample_w = torch.tensor([ex.weight for ex in train_set], dtype=torch.float32)
     quick = config.mode == "quick"
     memo = memo if quick else None
-    model.freeze_encoder(quick)
+    # Quick mode trains the heads alone, on what they read: the frozen encoder's remembered features
+    # and the n-gram bag's output, computed once (the bag's sparse updates were most of its time, and
+    # the refit TF-IDF expert learns the user's new n-grams).
+    model.freeze_features(quick)
     features = (
         memo.features(model, tokenizer, [ex.text for ex in train_set], device) if memo is not None else None
     )
@@ -147,6 +150,8 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     encoded = [] if quick else [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
     lengths = [len(e) for e in encoded]
     bags = _ngram_bags(model, train_set)
+    if features is not None and bags:
+        features, bags = torch.cat([features, _bag_outputs(model, bags, device)], dim=-1), None
     variants = _Variants.build(train_set, config) if config.augment > 0 and not quick else None
 
     amp = hardware.Amp(device)
@@ -246,7 +251,7 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     del net  # the DDP wrapper (if any) is only for the training steps
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.freeze_encoder(False)
+    model.freeze_features(False)
     model.eval()
     if model.tfidf is not None and dist.is_main:  # other ranks' models are never saved
         best_metrics = _fit_tfidf(
@@ -420,6 +425,18 @@ def _ngram_bags(model: KoBertClassifier, examples: Sequence[Example]) -> list | 
     """Each example's n-gram bag, hashed once: hashing every epoch cost more than the quick mode's steps."""
     buckets = model.heads_config.ngram_buckets
     return [ngram_features(ex.text, buckets) for ex in examples] if model.ngram is not None else None
+
+
+@torch.no_grad()
+def _bag_outputs(
+    model: KoBertClassifier, bags: list, device: torch.device, chunk: int = 2048
+) -> torch.Tensor:
+    """The (frozen) n-gram bag's output for each line, (N, D) on the CPU like the memo's features."""
+    out = [
+        model.bag(to_device(batch_from_features(bags[i : i + chunk]), device)).float().cpu()
+        for i in range(0, len(bags), chunk)
+    ]
+    return torch.cat(out) if out else torch.zeros(0, model.heads_config.ngram_dim)
 
 
 def _seed_everything(seed: int) -> None:
