@@ -1,11 +1,13 @@
 """Runs the real desktop app (ui.app.run_app) with a probe attached; bench/gui.py starts it as a child.
 
     KOBERT_BENCH_T0=<parent's time.time() at spawn> python bench/app_probe.py --out FILE [--chat N]
-        [--train-epochs E]
+        [--train-epochs E] [--train-watch-s S]
 
 The probe measures from inside the app process: when the window was first shown and painted, when
 the first answer was on screen, the longest event-loop stall while chatting and while a retrain runs
-(the retrain dialog's real child process; the user keeps chatting meanwhile), and the peak RSS.
+(the retrain dialog's real child process; the user keeps chatting meanwhile; `--train-watch-s` stops
+watching after S seconds, for a machine so busy that the niced retrain would take far longer), and the
+peak RSS.
 A stall is how late a 5 ms timer fires: while the GUI thread is busy, the timer cannot run.
 """
 
@@ -57,8 +59,11 @@ def peak_rss_mb() -> float:
 
 
 class Probe:
-    def __init__(self, window: MainWindow, out: Path, chat_n: int, train_epochs: int) -> None:
+    def __init__(
+        self, window: MainWindow, out: Path, chat_n: int, train_epochs: int, train_watch_s: float = 0
+    ) -> None:
         self.w, self.out, self.chat_n, self.train_epochs = window, out, chat_n, train_epochs
+        self.train_watch_s = train_watch_s
         self.result: dict = {"t_spawn": T_SPAWN}
         self.phase = "startup"  # startup -> chat -> train -> done
         self.stall = {"chat": 0.0, "train": 0.0}
@@ -154,6 +159,14 @@ class Probe:
         self.dialog.show()
         self.dialog.start("full")
         QTimer.singleShot(300, self.send)
+        if self.train_watch_s:
+            QTimer.singleShot(int(self.train_watch_s * 1000), self.stop_watching)
+
+    def stop_watching(self) -> None:
+        """Enough of the retrain seen: its stalls so far are the figure (closing the app ends the child)."""
+        if self.phase == "train":
+            self.result["train_outcome"] = f"watched {self.train_watch_s:.0f} s, still training"
+            self.finish(None)
 
     def finish(self, error: str | None) -> None:
         if self.phase == "done":
@@ -181,6 +194,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--chat", type=int, default=30, help="replies to time before the retrain starts")
     ap.add_argument("--train-epochs", type=int, default=1, help="0: no retrain phase")
+    ap.add_argument(
+        "--train-watch-s", type=float, default=0, help="stop after S s of retraining (0: its end)"
+    )
     args = ap.parse_args()
     probe: dict = {}
 
@@ -191,7 +207,7 @@ def main() -> int:
 
     def make_window(*a, **kw):
         window = ProbedWindow(*a, **kw)
-        probe["p"] = Probe(window, args.out, args.chat, args.train_epochs)
+        probe["p"] = Probe(window, args.out, args.chat, args.train_epochs, args.train_watch_s)
         return window
 
     app_module.MainWindow = make_window  # run_app builds our window; everything else is the real start-up

@@ -13,7 +13,9 @@ from pathlib import Path
 PROBE = Path(__file__).resolve().parent / "app_probe.py"
 
 
-def run_app_probe(home: Path, chat: int, train_epochs: int, timeout_s: int = 1800) -> dict:
+def run_app_probe(
+    home: Path, chat: int, train_epochs: int, timeout_s: int = 1800, train_watch_s: float = 0
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "probe.json"
         env = os.environ | {
@@ -31,6 +33,8 @@ def run_app_probe(home: Path, chat: int, train_epochs: int, timeout_s: int = 180
                 str(chat),
                 "--train-epochs",
                 str(train_epochs),
+                "--train-watch-s",
+                str(train_watch_s),
             ],
             env=env,
             capture_output=True,

@@ -11,7 +11,8 @@ for every C the refit on train + validation warm-started from that C's train-onl
 logits saved: train-only fits on the validation lines and on `--val-variants` augmented copies of
 them (kobert_chat/nlu/augment.py; marks drawn from training lines only), refits on the bundled test
 split and the out-of-style set. `--copies N` adds N augmented copies of every training line (sample
-weight `--copy-weight`) to the expert's training data (idea 2).
+weight `--copy-weight`) to the expert's training data (idea 2); they add rows over the original
+lines' vocabulary unless `--copies-vocabulary` lets their n-grams in too.
 
 `encoder`: a built model's encoder-only logits on the same lines.
 
@@ -92,7 +93,10 @@ def cmd_expert(args) -> None:
     heads = {h: len(head_labels(h)) for h in HEADS}
     an, mdf = DEFAULT_RECIPE.tfidf_analyzer, DEFAULT_RECIPE.tfidf_min_df
     t0 = time.perf_counter()
-    expert = fit_vocabulary(texts, heads, an, mdf)
+    # Without --copies-vocabulary the copies read the original lines' n-grams only: more rows, the same
+    # vocabulary (and model size); the n-grams only a copy has are dropped from its row.
+    originals = texts[: len(train)] if not args.copies_vocabulary else texts
+    expert = fit_vocabulary(originals, heads, an, mdf)
     x = expert.features(texts)
     vtexts = [e.text for e in val]
     vaug = val_variants(train, val, args.val_variants)
@@ -115,7 +119,7 @@ def cmd_expert(args) -> None:
     all_y = {h: np.concatenate([ys[h], label_ids(val, h)]) for h in HEADS}
     all_w = np.concatenate([w, np.ones(len(val))])
     for c in sorted(C_GRID):
-        grown = fit_vocabulary(all_texts, heads, an, mdf)
+        grown = fit_vocabulary(originals + vtexts, heads, an, mdf)
         _carry_weights(weights[c], grown)
         gx = grown.features(all_texts)
         for h in HEADS:
@@ -298,6 +302,12 @@ def main() -> None:
     a.add_argument("--copies", type=int, default=0)
     a.add_argument("--copy-weight", type=float, default=0.5)
     a.add_argument("--val-variants", type=int, default=2)
+    a.add_argument(
+        "--copies-vocabulary",
+        action="store_true",
+        help="let the copies add n-grams to the vocabulary (default: copies only add rows over the "
+        "original lines' n-grams)",
+    )
     c = sub.add_parser("baseline")
     c.add_argument("out", type=Path)
     b = sub.add_parser("encoder")
