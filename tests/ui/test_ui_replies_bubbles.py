@@ -11,6 +11,7 @@ from kobert_chat import paths
 from kobert_chat.settings import Settings, save_settings
 from kobert_chat.store import Store
 from tests.helpers.ui import WAIT, close_window, open_window, send
+from ui.chat_panel import STOPPED_NOTICE
 
 
 def stored_answer(home, answer_id):
@@ -79,7 +80,10 @@ def test_teaching_from_a_bubble_changes_the_next_reply_and_stopping_keeps_it_out
     stop = next(a for a in menu.actions() if a.text() == "이 답변 그만")
     assert any(a.text().startswith("이렇게 답해 줘") for a in menu.actions())
     stop.trigger()
-    qtbot.waitUntil(lambda: chat.notice.action.isVisible(), timeout=WAIT)
+    # the stop's own notice (the taught one before it had a 되돌리기 button too): the worker has written it
+    qtbot.waitUntil(
+        lambda: chat.notice.text.text() == STOPPED_NOTICE and chat.notice.action.isVisible(), timeout=WAIT
+    )
     assert stored_answer(model_home, answer.id).enabled is False
     for turn in range(2):
         send(qtbot, win, text)
