@@ -40,7 +40,7 @@ from .inference import (
 )
 from .mixing import C_GRID, DEFAULT_C, QUICK_HISTORY, QUICK_MAX_ITER, Labeled, fit_expert
 from .model import KoBertClassifier
-from .ngrams import NgramBatch, batch_from_features, ngram_features
+from .ngrams import batch_from_features, ngram_features
 from .tokenizer import KoBertTokenizer, pad
 
 
@@ -137,21 +137,17 @@ def _train(model, tokenizer, train_set, val_set, config, device, emit, stop, dis
     # and the n-gram bag's output, computed once (the bag's sparse updates were most of its time, and
     # the refit TF-IDF expert learns the user's new n-grams).
     model.freeze_features(quick)
-    features = (
-        memo.features(model, tokenizer, [ex.text for ex in train_set], device) if memo is not None else None
-    )
-    # Quick mode scores every epoch on the frozen encoder's remembered validation features too.
+    features = _head_inputs(model, tokenizer, memo, train_set, device) if memo is not None else None
+    # Quick mode scores every epoch on the validation lines' head inputs too, computed once.
     val_cache = (
         _ValidationCache.build(model, tokenizer, memo, val_set, device)
         if memo is not None and val_set
         else None
     )
-    # Token ids feed full mode only (quick mode trains on the cached features above).
+    # Token ids and n-gram bags feed full mode only (quick mode trains on the head inputs above).
     encoded = [] if quick else [tokenizer.encode(ex.text, config.max_length) for ex in train_set]
     lengths = [len(e) for e in encoded]
-    bags = _ngram_bags(model, train_set)
-    if features is not None and bags:
-        features, bags = torch.cat([features, _bag_outputs(model, bags, device)], dim=-1), None
+    bags = None if quick else _ngram_bags(model, train_set)
     variants = _Variants.build(train_set, config) if config.augment > 0 and not quick else None
 
     amp = hardware.Amp(device)
@@ -280,11 +276,10 @@ def evaluate_examples(
 
 @dataclass
 class _ValidationCache:
-    """What quick mode needs to score an epoch without running the frozen encoder again."""
+    """What quick mode needs to score an epoch without running the frozen encoder or bag again."""
 
     texts: list[str]
-    features: torch.Tensor  # (N, H) encoder features, on the training device
-    grams: NgramBatch | None
+    features: torch.Tensor  # (N, head input size): the heads' inputs, on the training device
 
     @classmethod
     def build(
@@ -295,19 +290,14 @@ class _ValidationCache:
         examples: Sequence[Example],
         device: torch.device,
     ) -> _ValidationCache:
-        texts = [ex.text for ex in examples]
-        bags = _ngram_bags(model, examples)
-        return cls(
-            texts,
-            to_device(memo.features(model, tokenizer, texts, device), device),
-            to_device(batch_from_features(bags), device) if bags else None,
-        )
+        features = _head_inputs(model, tokenizer, memo, examples, device)
+        return cls([ex.text for ex in examples], to_device(features, device))
 
     @torch.inference_mode()
     def evaluate(self, model: KoBertClassifier, examples: Sequence[Example]) -> dict[str, dict]:
-        """evaluate_examples for a frozen encoder: the heads (and n-gram bag) over the cached features."""
+        """evaluate_examples for a frozen encoder and bag: the heads over the cached inputs."""
         model.eval()
-        logits = model.head_logits(self.features, self.grams)
+        logits = model.logits_over(self.features)
         probs = {h: p.cpu().numpy() for h, p in mixed_probabilities(model, self.texts, logits).items()}
         return _reports(model.heads_config.heads, examples, probs)
 
@@ -428,15 +418,25 @@ def _ngram_bags(model: KoBertClassifier, examples: Sequence[Example]) -> list | 
 
 
 @torch.no_grad()
-def _bag_outputs(
-    model: KoBertClassifier, bags: list, device: torch.device, chunk: int = 2048
+def _head_inputs(
+    model: KoBertClassifier,
+    tokenizer: KoBertTokenizer,
+    memo: EncoderMemo,
+    examples: Sequence[Example],
+    device: torch.device,
+    chunk: int = 2048,
 ) -> torch.Tensor:
-    """The (frozen) n-gram bag's output for each line, (N, D) on the CPU like the memo's features."""
-    out = [
+    """Quick mode: what the heads read for each line, (N, H [+ D]) on the CPU: the memo's encoder
+    features, then the frozen n-gram bag's output (model.head_logits' concatenation, done once)."""
+    features = memo.features(model, tokenizer, [ex.text for ex in examples], device)
+    bags = _ngram_bags(model, examples)
+    if not bags:
+        return features
+    outputs = [
         model.bag(to_device(batch_from_features(bags[i : i + chunk]), device)).float().cpu()
         for i in range(0, len(bags), chunk)
     ]
-    return torch.cat(out) if out else torch.zeros(0, model.heads_config.ngram_dim)
+    return torch.cat([features, torch.cat(outputs)], dim=-1)
 
 
 def _seed_everything(seed: int) -> None:
